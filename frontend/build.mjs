@@ -1,0 +1,29 @@
+// Builds the front end into build/static (git-ignored, served by whitenoise):
+// GOV.UK Frontend compiled from Sass with Arial (no GDS Transport, no crown),
+// its JavaScript and assets, htmx, and our own scripts.
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as sass from "sass";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "build", "static");
+const govuk = join(root, "node_modules", "govuk-frontend", "dist", "govuk");
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, "css"), { recursive: true });
+mkdirSync(join(out, "js"), { recursive: true });
+
+const css = sass.compile(join(root, "frontend", "scss", "app.scss"), {
+  loadPaths: [join(root, "node_modules")],
+  style: "compressed",
+  quietDeps: true,
+  silenceDeprecations: ["import"],
+});
+writeFileSync(join(out, "css", "app.css"), css.css);
+
+cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "js", "govuk-frontend.min.js"));
+cpSync(join(root, "node_modules", "htmx.org", "dist", "htmx.min.js"), join(out, "js", "htmx.min.js"));
+cpSync(join(root, "frontend", "js"), join(out, "js"), { recursive: true });
+cpSync(join(root, "frontend", "images"), join(out, "images"), { recursive: true });
+console.log(`front end built into ${out}`);

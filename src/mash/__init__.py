@@ -1,0 +1,1 @@
+"""Mash: case management for Multi-Agency Safeguarding Hubs."""

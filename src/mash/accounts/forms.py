@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+
+from mash.accounts.models import Agency, AgencyKind, Role, User
+from mash.core.forms import GovukDateField
+
+EMAIL_MAX = 254
+
+
+class SignInForm(AuthenticationForm):
+    """Email and password. Says nothing about whether an address is known."""
+
+    username = forms.EmailField(
+        label="Email address",
+        max_length=EMAIL_MAX,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+            "max_length": "Email address must be 254 characters or fewer",
+        },
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput,
+        error_messages={
+            "required": "Enter your password",
+            "max_length": "Password must be 4096 characters or fewer",
+        },
+    )
+
+    error_messages = {
+        "invalid_login": "The email address or password is not right. Check them and try again.",
+        "inactive": "The email address or password is not right. Check them and try again.",
+    }
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip().lower()
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes",
+        error_messages={"required": "Enter the code", "max_length": "The code is too long"},
+    )
+
+    def clean_token(self) -> str:
+        return "".join(str(self.cleaned_data["token"]).split()).replace("-", "")
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=EMAIL_MAX,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+            "max_length": "Email address must be 254 characters or fewer",
+        },
+    )
+
+
+class NewPasswordForm(SetPasswordForm):
+    error_messages = {"password_mismatch": "The two passwords do not match"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "At least 12 characters. Not a common password, not all numbers, "
+            "and not like your name or email address."
+        )
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].label = "Confirm new password"
+        self.fields["new_password2"].help_text = ""
+        self.fields["new_password2"].error_messages["required"] = "Confirm your new password"
+        for name in ("new_password1", "new_password2"):
+            self.fields[name].max_length = 4096  # type: ignore[attr-defined]
+            self.fields[name].validators.append(_max_password_length)
+
+
+def _max_password_length(value: str) -> None:
+    if len(value) > 4096:
+        raise ValidationError("Password must be 4096 characters or fewer")
+
+
+class AgencyForm(forms.ModelForm):
+    protocol_signed_on = GovukDateField(
+        label="Date the information-sharing protocol was signed",
+        required=False,
+        help_text="For example, 27 3 2024",
+    )
+    co_located = forms.TypedChoiceField(
+        label="Where does the agency work?",
+        choices=[("True", "Co-located in the hub's office"), ("False", "Virtually")],
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = Agency
+        fields = ("name", "kind", "protocol_signed_on", "co_located", "shared_inbox", "is_active")
+        labels = {
+            "name": "Agency name",
+            "kind": "Kind of agency",
+            "shared_inbox": "Shared inbox (optional)",
+            "is_active": "The agency is an active member of the hub",
+        }
+        help_texts = {"shared_inbox": "Reminders and escalations are also sent here"}
+        error_messages = {
+            "name": {
+                "required": "Enter the agency's name",
+                "unique": "An agency with this name already exists",
+            },
+            "kind": {"required": "Select the kind of agency"},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Select the kind of agency"), *AgencyKind.choices]  # type: ignore[attr-defined]
+        if self.instance.pk:
+            self.initial["co_located"] = str(self.instance.co_located)
+
+
+class UserForm(forms.Form):
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        error_messages={"required": "Enter the person's full name"},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=EMAIL_MAX,
+        error_messages={
+            "required": "Enter the person's work email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+        },
+    )
+    job_title = forms.CharField(label="Job title (optional)", max_length=150, required=False)
+    phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        empty_label="Select an agency",
+        error_messages={
+            "required": "Select the person's agency",
+            "invalid_choice": "Select an agency from the list",
+        },
+    )
+    roles = forms.MultipleChoiceField(
+        label="Roles",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply",
+        error_messages={
+            "required": "Select at least one role",
+            "invalid_choice": "Select roles from the list",
+        },
+    )
+
+    def __init__(self, *args: Any, instance: User | None = None, **kwargs: Any) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "full_name": instance.full_name,
+                    "email": instance.email,
+                    "job_title": instance.job_title,
+                    "phone": instance.phone,
+                    "agency": instance.agency_id,
+                    "roles": sorted(instance.roles),
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(is_active=True).order_by("name")  # type: ignore[attr-defined]
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        clash = User.objects.filter(email__iexact=email)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError("Someone already signs in with this email address")
+        return email
+
+
+class PasswordChangeForm(NewPasswordForm):
+    old_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput,
+        max_length=4096,
+        error_messages={"required": "Enter your current password"},
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def clean_old_password(self) -> str:
+        value = self.cleaned_data["old_password"]
+        if not self.user.check_password(value):
+            raise ValidationError("Your current password is not right")
+        return str(value)

@@ -1,0 +1,130 @@
+"""Form pieces shared by every app: the GOV.UK date input, text limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+# Free text anywhere in the hub is capped; a referrer's account rarely runs
+# past a few pages and the cap stops a pasted file from filling the database.
+MAX_TEXT_LENGTH = 20_000
+
+
+class GovukDateWidget(forms.Widget):
+    """Three boxes (day, month, year) named <name>-day, <name>-month, <name>-year."""
+
+    template_name = ""  # rendered by the govukDateInput macro, never by Django
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> tuple[str, str, str]:
+        return (
+            str(data.get(f"{name}-day", "")).strip(),
+            str(data.get(f"{name}-month", "")).strip(),
+            str(data.get(f"{name}-year", "")).strip(),
+        )
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return not any(f"{name}-{part}" in data for part in ("day", "month", "year"))
+
+    def parts(self, value: Any) -> tuple[str, str, str]:
+        if isinstance(value, dt.date):
+            return (str(value.day), str(value.month), str(value.year))
+        if isinstance(value, tuple | list) and len(value) == 3:
+            return (str(value[0])[:10], str(value[1])[:10], str(value[2])[:10])
+        return ("", "", "")
+
+
+class GovukDateField(forms.Field):
+    """A date typed as day, month and year, with the GOV.UK pattern's error messages."""
+
+    widget = GovukDateWidget
+
+    def __init__(self, *, max_date: dt.date | None = None, **kwargs: Any) -> None:
+        self.max_date = max_date
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if isinstance(value, dt.date):
+            return value
+        if not value or not any(value):
+            return None
+        day, month, year = value
+        label = str(self.label or "Date")
+        missing = [
+            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
+        ]
+        if missing:
+            raise ValidationError(f"{label} must include a {' and a '.join(missing)}")
+        if not (day.isdigit() and month.isdigit() and year.isdigit()):
+            raise ValidationError(f"{label} must be a real date, written in numbers")
+        if len(year) != 4:
+            raise ValidationError(f"{label} year must include 4 numbers")
+        try:
+            return dt.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(f"{label} must be a real date") from None
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise ValidationError(f"Enter {str(self.label or 'the date').lower()}")
+        if value is not None and self.max_date is not None and value > self.max_date:
+            raise ValidationError(f"{self.label} must be today or in the past")
+
+
+class AuditSearchForm(forms.Form):
+    actor = forms.CharField(
+        label="User's email address", required=False, max_length=254, help_text="All or part of it"
+    )
+    agency: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any agency"
+    )
+    action = forms.ChoiceField(label="Action", required=False)
+    object_type = forms.CharField(
+        label="Object type", required=False, max_length=64, help_text="For example accounts.user"
+    )
+    object_id = forms.CharField(label="Object ID", required=False, max_length=64)
+    date_from = GovukDateField(label="From", required=False)
+    date_to = GovukDateField(label="To", required=False)
+
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
+        from mash.accounts.models import Agency
+
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in sorted(actions)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The 'to' date must be the same as or after the 'from' date")
+        return cleaned
+
+    def filters(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+    def filter_summary(self) -> dict[str, str]:
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: str(v) for k, v in self.filters().items()}
+
+
+class HubSettingsForm(forms.ModelForm):
+    class Meta:
+        from mash.core.models import Hub
+
+        model = Hub
+        fields = ("name", "local_authority_name", "la_code")
+        labels = {
+            "name": "Hub name",
+            "local_authority_name": "Local authority",
+            "la_code": "Local authority code",
+        }
+
+    def clean_la_code(self) -> str:
+        code = str(self.cleaned_data.get("la_code", "")).strip()
+        if code and not (len(code) == 3 and code.isdigit()):
+            raise ValidationError("Local authority code must be 3 numbers, for example 204")
+        return code

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Hub(models.Model):
+    """The hub's own settings: one row (pk=1)."""
+
+    name = models.CharField(max_length=120, default="Multi-Agency Safeguarding Hub")
+    local_authority_name = models.CharField(max_length=120, blank=True)
+    la_code = models.CharField(
+        "local authority code",
+        max_length=3,
+        blank=True,
+        help_text="The Department for Education's 3-digit code for the local authority.",
+    )
+
+    class Meta:
+        verbose_name = "hub"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def load(cls) -> Hub:
+        hub, _ = cls.objects.get_or_create(pk=1)
+        return hub
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when and from where. Append-only.
+
+    Written only by mash.core.audit.record(); the database refuses updates
+    and deletes (see the migration's triggers).
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    actor_agency = models.ForeignKey(
+        "accounts.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    # What the actor was called at the time (an email address, a board
+    # screen's name, or the address tried at a failed sign-in).
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("-occurred_at", "-id")
+        indexes: ClassVar = [
+            models.Index(fields=["action", "occurred_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["actor", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from mash.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("settings/hub/", views.hub_settings, name="hub_settings"),
+]

@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from mash.accounts.models import Agency, Role, User
+from mash.core import audit, selectors, services
+from mash.core.forms import AuditSearchForm, HubSettingsForm
+from mash.core.models import AuditEvent, Hub
+from mash.people.selectors import person_index_size
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _card(title: str, text: str, href: str | None = None, figure: Any = None) -> dict[str, Any]:
+    return {"title": title, "text": text, "href": href, "figure": figure}
+
+
+def _panels(user: User) -> list[dict[str, Any]]:
+    """One panel per role the user holds; later issues fill them."""
+    panels = []
+    if user.has_role(Role.HUB_MANAGER):
+        panels.append(
+            {
+                "role": Role.HUB_MANAGER,
+                "title": "Hub manager",
+                "cards": [
+                    _card(
+                        "Enquiries awaiting a decision",
+                        "MASH enquiries you can decide will be listed here.",
+                    ),
+                    _card(
+                        "Consent overrides to authorise",
+                        "Overrides proposed by co-ordinators will wait here.",
+                    ),
+                    _card(
+                        "Audit log",
+                        "Who viewed and changed what, searchable and downloadable.",
+                        reverse("core:audit_log"),
+                    ),
+                ],
+            }
+        )
+    if user.has_role(Role.REFERRAL_COORDINATOR):
+        panels.append(
+            {
+                "role": Role.REFERRAL_COORDINATOR,
+                "title": "Referral co-ordinator",
+                "cards": [
+                    _card("Draft contacts", "Contacts saved as drafts will be listed here."),
+                    _card(
+                        "Person index",
+                        "Children and adults known to the hub.",
+                        figure=person_index_size(user=user),
+                    ),
+                ],
+            }
+        )
+    if user.has_role(Role.AGENCY_PRACTITIONER):
+        agency = user.agency.name if user.agency else "your agency"
+        panels.append(
+            {
+                "role": Role.AGENCY_PRACTITIONER,
+                "title": "Agency practitioner",
+                "cards": [
+                    _card(
+                        "Requests to answer",
+                        f"Information requests sent to {agency} will be listed here.",
+                    ),
+                ],
+            }
+        )
+    if user.has_role(Role.ADVICE_LINE_WORKER):
+        panels.append(
+            {
+                "role": Role.ADVICE_LINE_WORKER,
+                "title": "Advice line",
+                "cards": [
+                    _card(
+                        "Follow-ups due", "Consultations with a follow-up date will be listed here."
+                    ),
+                ],
+            }
+        )
+    if user.has_role(Role.ANALYST):
+        panels.append(
+            {
+                "role": Role.ANALYST,
+                "title": "Analyst",
+                "cards": [
+                    _card(
+                        "Performance and themes",
+                        "Reports will be listed here. You see aggregates only.",
+                    ),
+                ],
+            }
+        )
+    if user.has_role(Role.ADMINISTRATOR):
+        panels.append(
+            {
+                "role": Role.ADMINISTRATOR,
+                "title": "Administrator",
+                "cards": [
+                    _card(
+                        "Agencies",
+                        "Member agencies of the hub.",
+                        reverse("accounts:agency_list"),
+                        Agency.objects.filter(is_active=True).count(),
+                    ),
+                    _card(
+                        "Users",
+                        "People who sign in, their agencies and roles.",
+                        reverse("accounts:user_list"),
+                        User.objects.filter(is_active=True).count(),
+                    ),
+                    _card(
+                        "Hub settings",
+                        "The hub's name and local authority.",
+                        reverse("core:hub_settings"),
+                    ),
+                    _card(
+                        "Audit log",
+                        "Sign-ins, lockouts and every change.",
+                        reverse("core:audit_log"),
+                    ),
+                ],
+            }
+        )
+    return panels
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    return render(request, "core/home.html", {"panels": _panels(user)})
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_perm("core.view_audit_log"):
+        raise PermissionDenied
+    form = AuditSearchForm(request.GET or None, actions=selectors.audit_actions())
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = form.filters()
+    events = selectors.audit_events(user=user, **filters) if not form.errors else None
+
+    if events is not None and request.GET.get("format") == "csv":
+        audit.record(action="audit.exported", actor=user, detail={"filters": form.filter_summary()})
+        response = StreamingHttpResponse(_audit_csv_rows(events), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+        return response
+
+    page = Paginator(
+        events if events is not None else AuditEvent.objects.none(), AUDIT_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "page_has_errors": bool(form.errors),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _audit_csv_rows(events: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(
+        [
+            "occurred_at",
+            "actor",
+            "agency",
+            "action",
+            "object_type",
+            "object_id",
+            "ip_address",
+            "user_agent",
+            "detail",
+        ]
+    )
+    for event in events.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                event.occurred_at.isoformat(),
+                _csv_safe(event.actor_label),
+                _csv_safe(event.actor_agency.name if event.actor_agency else ""),
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.ip_address or "",
+                _csv_safe(event.user_agent),
+                _csv_safe(str(event.detail or "")),
+            ]
+        )
+
+
+def _csv_safe(value: str) -> str:
+    """Stops a spreadsheet from running a cell as a formula (CSV injection)."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hub_settings(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_perm("core.manage_hub"):
+        raise PermissionDenied
+    hub = Hub.load()
+    form = HubSettingsForm(request.POST or None, instance=hub)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            services.update_hub(actor=user, **form.cleaned_data)
+        messages.success(request, "Hub settings saved.")
+        return redirect("core:hub_settings")
+    return render(
+        request, "core/hub_settings.html", {"form": form, "page_has_errors": bool(form.errors)}
+    )
+
+
+def _error_page(request: HttpRequest, status: int, heading: str, *paragraphs: str) -> HttpResponse:
+    return render(
+        request, "core/error.html", {"heading": heading, "paragraphs": paragraphs}, status=status
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(
+        request,
+        400,
+        "Sorry, the service could not understand that request",
+        "Go back and try again.",
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(
+        request,
+        403,
+        "You do not have access to this page",
+        "Your role in the hub does not include this page. If you need it for your work, "
+        "ask your hub manager or an administrator.",
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(
+        request,
+        404,
+        "Page not found",
+        "If you typed the web address, check it is correct.",
+        "If you pasted the web address, check you copied the entire address.",
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    template = loader.get_template("500.html")
+    return HttpResponse(template.render({"service_name": settings.MASH_SERVICE_NAME}), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error_page(
+        request,
+        403,
+        "Your form could not be sent",
+        "This happens when a page has been open for a long time, or your session has ended. "
+        "Go back, reload the page, and try again. What you typed may need to be entered again.",
+    )

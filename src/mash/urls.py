@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("mash.core.urls")),
+    path("", include("mash.accounts.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler400 = "mash.core.views.bad_request"
+handler403 = "mash.core.views.permission_denied"
+handler404 = "mash.core.views.page_not_found"
+handler500 = "mash.core.views.server_error"
