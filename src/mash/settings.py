@@ -37,8 +37,10 @@ SECRET_KEY = (
     else env.str("SECRET_KEY", default="") or (_development_secret_key())
 )
 DEBUG = env.bool("MASH_DEBUG", default=False)
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = (
+    env.list("ALLOWED_HOSTS")
+    if PRODUCTION
+    else env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -130,7 +132,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -162,6 +167,10 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "mash.accounts.lockout.username_from_request"
 AXES_LOCKOUT_CALLABLE = "mash.accounts.lockout.locked_out"
 AXES_RESET_ON_SUCCESS = True
+# A lockout lasts its 15 minutes from the last counted failure; attempts while
+# locked out do not extend it (otherwise anyone who knows an address could keep
+# its owner locked out forever).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("MASH_TRUSTED_PROXY_COUNT", default=0) or None
@@ -257,5 +266,12 @@ LOGGING = {
 
 MASH_SERVICE_NAME = "Mash"
 MASH_DEMO_PASSWORD = env.str("MASH_DEMO_PASSWORD", default="safeguarding-demo-2026")
-MASH_BASE_URL = env.str("MASH_BASE_URL", default="http://127.0.0.1:8000")
+# Where users reach the service: invitation emails link here.
+MASH_BASE_URL = (
+    env.str("MASH_BASE_URL")
+    if PRODUCTION
+    else env.str("MASH_BASE_URL", default="http://127.0.0.1:8000")
+).rstrip("/")
+# The Django admin never shows authenticator secrets or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 CSRF_FAILURE_VIEW = "mash.core.views.csrf_failure"

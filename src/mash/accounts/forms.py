@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 
 from mash.accounts.models import Agency, AgencyKind, Role, User
 from mash.core.forms import GovukDateField
@@ -67,6 +70,17 @@ class EmailPasswordResetForm(PasswordResetForm):
         },
     )
 
+    def get_users(self, email: str) -> Any:
+        # Django skips users without a usable password (meant for accounts
+        # that sign in elsewhere). Here it means an invited user who has not
+        # yet set one: once the invitation expires, this page is their way in.
+        folded = unicodedata.normalize("NFKC", email).casefold()
+        return (
+            user
+            for user in User.objects.filter(email__iexact=email, is_active=True)
+            if unicodedata.normalize("NFKC", user.email).casefold() == folded
+        )
+
 
 class NewPasswordForm(SetPasswordForm):
     error_messages = {"password_mismatch": "The two passwords do not match"}
@@ -92,6 +106,9 @@ def _max_password_length(value: str) -> None:
         raise ValidationError("Password must be 4096 characters or fewer")
 
 
+AGENCY_NAME_TAKEN = "An agency with this name already exists"
+
+
 class AgencyForm(forms.ModelForm):
     protocol_signed_on = GovukDateField(
         label="Date the information-sharing protocol was signed",
@@ -103,6 +120,7 @@ class AgencyForm(forms.ModelForm):
         choices=[("True", "Co-located in the hub's office"), ("False", "Virtually")],
         coerce=lambda v: v == "True",
         widget=forms.RadioSelect,
+        error_messages={"required": "Select where the agency works"},
     )
 
     class Meta:
@@ -118,23 +136,43 @@ class AgencyForm(forms.ModelForm):
         error_messages = {
             "name": {
                 "required": "Enter the agency's name",
-                "unique": "An agency with this name already exists",
+                "unique": AGENCY_NAME_TAKEN,
+                "max_length": "Agency name must be 120 characters or fewer",
             },
             "kind": {"required": "Select the kind of agency"},
+            "shared_inbox": {
+                "invalid": "Enter the shared inbox in the correct format, like mash@example.org",
+                "max_length": "Shared inbox must be 254 characters or fewer",
+            },
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "Select the kind of agency"), *AgencyKind.choices]  # type: ignore[attr-defined]
+        # A protocol "signed on" a day still to come is a typing slip.
+        self.fields["protocol_signed_on"].max_date = timezone.localdate()  # type: ignore[attr-defined]
         if self.instance.pk:
             self.initial["co_located"] = str(self.instance.co_located)
+
+    def clean_name(self) -> str:
+        # "Police" and "police" would be two entries in every list of agencies.
+        name = str(self.cleaned_data["name"]).strip()
+        clash = Agency.objects.filter(name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError(AGENCY_NAME_TAKEN)
+        return name
 
 
 class UserForm(forms.Form):
     full_name = forms.CharField(
         label="Full name",
         max_length=150,
-        error_messages={"required": "Enter the person's full name"},
+        error_messages={
+            "required": "Enter the person's full name",
+            "max_length": "Full name must be 150 characters or fewer",
+        },
     )
     email = forms.EmailField(
         label="Email address",
@@ -142,10 +180,21 @@ class UserForm(forms.Form):
         error_messages={
             "required": "Enter the person's work email address",
             "invalid": "Enter an email address in the correct format, like name@example.org",
+            "max_length": "Email address must be 254 characters or fewer",
         },
     )
-    job_title = forms.CharField(label="Job title (optional)", max_length=150, required=False)
-    phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    job_title = forms.CharField(
+        label="Job title (optional)",
+        max_length=150,
+        required=False,
+        error_messages={"max_length": "Job title must be 150 characters or fewer"},
+    )
+    phone = forms.CharField(
+        label="Phone (optional)",
+        max_length=40,
+        required=False,
+        error_messages={"max_length": "Phone must be 40 characters or fewer"},
+    )
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.none(),
         empty_label="Select an agency",
@@ -165,8 +214,11 @@ class UserForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, instance: User | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, instance: User | None = None, actor: User | None = None, **kwargs: Any
+    ) -> None:
         self.instance = instance
+        self.actor = actor
         if instance is not None:
             kwargs.setdefault(
                 "initial",
@@ -180,7 +232,24 @@ class UserForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = Agency.objects.filter(is_active=True).order_by("name")  # type: ignore[attr-defined]
+        agencies = Agency.objects.filter(is_active=True)
+        if instance is not None and instance.agency_id is not None:
+            # Keep a user's current agency selectable even after it was deactivated.
+            agencies = Agency.objects.filter(Q(is_active=True) | Q(pk=instance.agency_id))
+        self.fields["agency"].queryset = agencies.order_by("name")  # type: ignore[attr-defined]
+
+    def clean_roles(self) -> list[str]:
+        roles = list(self.cleaned_data["roles"])
+        editing_self = (
+            self.instance is not None
+            and self.actor is not None
+            and (self.instance.pk == self.actor.pk)
+        )
+        if editing_self and set(roles) != set(self.instance.roles):  # type: ignore[union-attr]
+            raise ValidationError(
+                "You cannot change your own roles. Ask another administrator to do it."
+            )
+        return roles
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"]).strip().lower()

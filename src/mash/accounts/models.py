@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import rules
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -122,6 +123,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_verified(self) -> bool:
         """Whether this session passed a second factor; django-otp's middleware replaces it."""
         return False
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        # The hub's own rules ask about roles only: a platform superuser holds no
+        # role and so is refused them like anyone else. Django's superuser
+        # shortcut still applies to the Django admin's model permissions.
+        if rules.perm_exists(perm):
+            return self.is_active and rules.has_perm(perm, self, obj)
+        return super().has_perm(perm, obj)
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and any(role in self.roles for role in roles)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from mash.accounts.models import Agency, User, UserRole
 
@@ -44,3 +50,22 @@ def users(
     elif status == "inactive":
         result = result.filter(is_active=False)
     return result
+
+
+def locked_out_until(user: User) -> dt.datetime | None:
+    """When a sign-in lockout on the user's email address ends, if one is in force now."""
+    attempt = (
+        AccessAttempt.objects.filter(username=user.email)
+        .order_by("-attempt_time")
+        .only("attempt_time", "failures_since_start")
+        .first()
+    )
+    cool_off = get_cool_off()
+    if (
+        attempt is None
+        or cool_off is None
+        or attempt.failures_since_start < settings.AXES_FAILURE_LIMIT
+    ):
+        return None
+    until = attempt.attempt_time + cool_off
+    return until if until > timezone.now() else None

@@ -197,6 +197,9 @@ def update_user(
     """Changes a user's details and roles; records what changed."""
     _require(actor, "accounts.manage_users")
     user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None and actor.pk == user.pk and set(roles) != set(user.roles):
+        # Nobody grants themself a role, or removes the last administrator by accident.
+        raise PermissionDenied("You cannot change your own roles.")
     before = {
         "email": user.email,
         "full_name": user.full_name,
@@ -306,6 +309,41 @@ def _new_recovery_codes(user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(settings.MASH_RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
+
+
+def verify_second_factor(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
+    """The device a sign-in code belongs to, or None.
+
+    Six digits are checked only against the authenticator and anything else
+    only against recovery codes, so a recovery code never counts as a failed
+    authenticator attempt (django-otp throttles each device separately).
+    """
+    if len(token) == 6 and token.isdigit():
+        for totp in TOTPDevice.objects.filter(user=user, confirmed=True):
+            if totp.verify_token(token):
+                return totp
+        return None
+    for static in StaticDevice.objects.filter(user=user, confirmed=True):
+        if static.verify_token(token.lower()):
+            return static
+    return None
+
+
+@transaction.atomic
+def unlock_sign_in(*, actor: User | None, user: User) -> int:
+    """Lifts a sign-in lockout on a user's email address; returns how many records it cleared."""
+    from axes.utils import reset
+
+    _require(actor, "accounts.manage_users")
+    cleared = int(reset(username=user.email) or 0)
+    audit.record(
+        action="accounts.sign_in_unlocked",
+        actor=actor,
+        obj=user,
+        detail={"email": user.email, "cleared": cleared},
+        actor_label=_label(actor),
+    )
+    return cleared
 
 
 def has_two_factor(user: User) -> bool:

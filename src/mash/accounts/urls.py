@@ -37,6 +37,7 @@ urlpatterns = [
     path("settings/users/new/", views.user_edit, name="user_create"),
     path("settings/users/<int:pk>/", views.user_edit, name="user_edit"),
     path("settings/users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
+    path("settings/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path(
         "settings/users/<int:pk>/two-factor/reset/",
         views.user_reset_two_factor,

@@ -19,7 +19,6 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
 from markupsafe import Markup
 
 from mash.accounts import selectors, services
@@ -91,13 +90,27 @@ class PasswordResetView(ErrorsInTitleMixin, auth_views.PasswordResetView):
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
-    extra_context = {"reset_timeout_hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+        hours, rest = divmod(minutes, 60)
+        if hours and not rest:
+            context["link_lifetime"] = f"{hours} hour{'' if hours == 1 else 's'}"
+        else:
+            context["link_lifetime"] = f"{minutes} minute{'' if minutes == 1 else 's'}"
+        return context
 
 
 class PasswordResetConfirmView(ErrorsInTitleMixin, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64: str) -> User | None:
+        user = super().get_user(uidb64)
+        # A link sent before someone was deactivated must not work afterwards.
+        return user if user is not None and user.is_active else None
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         if not context.get("validlink"):
@@ -205,7 +218,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:two_factor_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["token"])
+        device = services.verify_second_factor(user=user, token=form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             audit.record(
@@ -302,7 +315,8 @@ def agency_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
     actor = _require_perm(request, "accounts.manage_users")
-    search = request.GET.get("q", "")[:254]
+    # PostgreSQL refuses a NUL character in a query; nobody types one.
+    search = request.GET.get("q", "").replace("\x00", "")[:254]
     role = request.GET.get("role", "")
     status = request.GET.get("status", "active")
     agency_id = request.GET.get("agency", "")
@@ -310,7 +324,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         user=actor,
         search=search,
         role=role if role in Role.values else "",
-        agency_id=int(agency_id) if agency_id.isdigit() else None,
+        agency_id=_small_int(agency_id),
         status=status if status in {"active", "inactive", "all"} else "active",
     )
     page = Paginator(users, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -332,12 +346,19 @@ def user_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _small_int(value: str) -> int | None:
+    """A whole number that fits a database key; anything else (a typo, "²", 10**30) is None."""
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = _require_perm(request, "accounts.manage_users")
     subject = get_object_or_404(User, pk=pk) if pk is not None else None
-    form = UserForm(request.POST or None, instance=subject)
+    form = UserForm(request.POST or None, instance=subject, actor=actor)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if subject is None:
@@ -357,6 +378,7 @@ def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "form": form,
             "subject": subject,
             "subject_has_two_factor": services.has_two_factor(subject) if subject else False,
+            "locked_until": selectors.locked_out_until(subject) if subject else None,
             "page_has_errors": bool(form.errors),
         },
     )
@@ -373,6 +395,16 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:user_edit", pk=subject.pk)
     services.set_user_active(actor=actor, user=subject, active=active)
     messages.success(request, f"{subject.full_name} {'reactivated' if active else 'deactivated'}.")
+    return redirect("accounts:user_edit", pk=subject.pk)
+
+
+@login_required
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _require_perm(request, "accounts.manage_users")
+    subject = get_object_or_404(User, pk=pk)
+    services.unlock_sign_in(actor=actor, user=subject)
+    messages.success(request, f"{subject.full_name} can sign in again.")
     return redirect("accounts:user_edit", pk=subject.pk)
 
 

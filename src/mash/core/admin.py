@@ -24,5 +24,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(Hub)
 class HubAdmin(admin.ModelAdmin):
+    # Hub settings change on the audited /settings/hub/ page.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -57,13 +57,13 @@ class GovukDateField(forms.Field):
         ]
         if missing:
             raise ValidationError(f"{label} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
+        if not all(part.isascii() and part.isdigit() for part in (day, month, year)):
             raise ValidationError(f"{label} must be a real date, written in numbers")
         if len(year) != 4:
             raise ValidationError(f"{label} year must include 4 numbers")
         try:
             return dt.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a day like 99999999999999999999
             raise ValidationError(f"{label} must be a real date") from None
 
     def validate(self, value: Any) -> None:
@@ -75,16 +75,29 @@ class GovukDateField(forms.Field):
 
 class AuditSearchForm(forms.Form):
     actor = forms.CharField(
-        label="User's email address", required=False, max_length=254, help_text="All or part of it"
+        label="User's email address",
+        required=False,
+        max_length=254,
+        help_text="All or part of it",
+        error_messages={"max_length": "User's email address must be 254 characters or fewer"},
     )
     agency: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any agency"
     )
     action = forms.ChoiceField(label="Action", required=False)
     object_type = forms.CharField(
-        label="Object type", required=False, max_length=64, help_text="For example accounts.user"
+        label="Object type",
+        required=False,
+        max_length=64,
+        help_text="For example accounts.user",
+        error_messages={"max_length": "Object type must be 64 characters or fewer"},
     )
-    object_id = forms.CharField(label="Object ID", required=False, max_length=64)
+    object_id = forms.CharField(
+        label="Object ID",
+        required=False,
+        max_length=64,
+        error_messages={"max_length": "Object ID must be 64 characters or fewer"},
+    )
     date_from = GovukDateField(label="From", required=False)
     date_to = GovukDateField(label="To", required=False)
 
@@ -111,6 +124,9 @@ class AuditSearchForm(forms.Form):
         return {k: str(v) for k, v in self.filters().items()}
 
 
+LA_CODE_MESSAGE = "Local authority code must be 3 numbers, for example 204"
+
+
 class HubSettingsForm(forms.ModelForm):
     class Meta:
         from mash.core.models import Hub
@@ -122,9 +138,20 @@ class HubSettingsForm(forms.ModelForm):
             "local_authority_name": "Local authority",
             "la_code": "Local authority code",
         }
+        error_messages = {
+            "name": {
+                "required": "Enter the hub's name",
+                "max_length": "Hub name must be 120 characters or fewer",
+            },
+            "local_authority_name": {
+                "max_length": "Local authority must be 120 characters or fewer",
+            },
+            "la_code": {"max_length": LA_CODE_MESSAGE},
+        }
 
     def clean_la_code(self) -> str:
         code = str(self.cleaned_data.get("la_code", "")).strip()
-        if code and not (len(code) == 3 and code.isdigit()):
-            raise ValidationError("Local authority code must be 3 numbers, for example 204")
+        # isascii: str.isdigit() also accepts digits such as "٢١٠" and "²".
+        if code and not (len(code) == 3 and code.isascii() and code.isdigit()):
+            raise ValidationError(LA_CODE_MESSAGE)
         return code

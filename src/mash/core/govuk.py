@@ -69,20 +69,15 @@ def govuk_field(field: BoundField, **extra: Any) -> dict[str, Any]:
         ]
     elif isinstance(widget, GovukDateWidget):
         day, month, year = widget.parts(field.value())
-        params.pop("id")
-        params["id"] = field.auto_id
         params["namePrefix"] = field.html_name
         params["fieldset"] = {
             "legend": {"text": label_text, "classes": "govuk-fieldset__legend--s"}
         }
         error_class = " govuk-input--error" if field.errors else ""
         params["items"] = [
-            {
-                "name": "day",
-                "value": day,
-                "classes": "govuk-input--width-2" + error_class,
-                "id": field.auto_id,
-            },
+            # The macro gives the boxes <id>-day, -month, -year and the wrapper
+            # <id>; the error summary links to the day box.
+            {"name": "day", "value": day, "classes": "govuk-input--width-2" + error_class},
             {"name": "month", "value": month, "classes": "govuk-input--width-2" + error_class},
             {"name": "year", "value": year, "classes": "govuk-input--width-4" + error_class},
         ]
@@ -103,14 +98,22 @@ def govuk_error_summary(*forms_: forms.BaseForm) -> dict[str, Any] | None:
     """The error summary for one or more forms, each error linked to its field."""
     errors: list[dict[str, str]] = []
     for form in forms_:
+        # GOV.UK's pattern links a whole-form error to the form's first field.
+        first = next(iter(form.visible_fields()), None)
         for message in form.non_field_errors():
-            errors.append({"text": str(message)})
+            item = {"text": str(message)}
+            if first is not None:
+                item["href"] = f"#{first.auto_id}"
+            errors.append(item)
         for name, field_errors in form.errors.items():
             if name == "__all__":
                 continue
             bound = form[name]
+            target = bound.auto_id
+            if isinstance(bound.field.widget, GovukDateWidget):
+                target = f"{target}-day"
             for message in field_errors:
-                errors.append({"text": str(message), "href": f"#{bound.auto_id}"})
+                errors.append({"text": str(message), "href": f"#{target}"})
     if not errors:
         return None
     return {"titleText": "There is a problem", "errorList": errors}

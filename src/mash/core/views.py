@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,14 +219,15 @@ def _audit_csv_rows(events: Any) -> Iterator[str]:
                 event.object_id,
                 event.ip_address or "",
                 _csv_safe(event.user_agent),
-                _csv_safe(str(event.detail or "")),
+                # JSON, not Python's repr: the column must parse outside Python.
+                _csv_safe(json.dumps(event.detail, ensure_ascii=False, sort_keys=True)),
             ]
         )
 
 
 def _csv_safe(value: str) -> str:
     """Stops a spreadsheet from running a cell as a formula (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
+    if value and (value[0] in "\t\r" or value.lstrip()[:1] in ("=", "+", "-", "@")):
         return "'" + value
     return value
 

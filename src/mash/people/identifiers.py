@@ -12,7 +12,7 @@ def clean_nhs_number(value: str) -> str:
     compact = "".join(ch for ch in value if not ch.isspace() and ch != "-")
     if not compact:
         return ""
-    if not compact.isdigit():
+    if not (compact.isascii() and compact.isdigit()):  # isdigit alone accepts "٩" and "²"
         raise ValidationError("NHS number must contain only numbers, like 943 476 5919")
     if len(compact) != 10:
         raise ValidationError("NHS number must be 10 numbers, like 943 476 5919")

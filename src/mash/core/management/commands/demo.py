@@ -37,9 +37,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # The demo's users share a published password: never in production.
+            raise CommandError(
+                "The demo hub is for development and training machines; refusing with "
+                "MASH_ENV=production."
+            )
         if options["reset"]:
-            if settings.PRODUCTION:
-                raise CommandError("Refusing to erase a production database (MASH_ENV=production).")
             call_command("flush", interactive=False, verbosity=0)
             self.stdout.write("Database erased.")
         if demo.is_empty():
