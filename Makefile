@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+PYTEST_ARGS ?= -n auto
 export PORT
 
 .PHONY: run serve test lint bench clean setup frontend migrate demo
