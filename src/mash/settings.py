@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "mash.core",
     "mash.accounts",
     "mash.people",
+    "mash.contacts",
+    "mash.enquiries",
 ]
 
 MIDDLEWARE = [
@@ -81,7 +83,8 @@ ROOT_URLCONF = "mash.urls"
 WSGI_APPLICATION = "mash.wsgi.application"
 
 _APP_TEMPLATE_DIRS = [
-    BASE_DIR / "src" / "mash" / app / "templates" for app in ("core", "accounts", "people")
+    BASE_DIR / "src" / "mash" / app / "templates"
+    for app in ("core", "accounts", "people", "contacts", "enquiries")
 ]
 TEMPLATES = [
     {

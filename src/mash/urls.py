@@ -4,6 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("mash.core.urls")),
     path("", include("mash.accounts.urls")),
+    path("contacts/", include("mash.contacts.urls")),
+    path("people/", include("mash.people.urls")),
+    path("", include("mash.enquiries.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 
+from mash.core import clock
 from mash.core.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -72,6 +73,11 @@ def _clip(value: Any) -> Any:
     return str(value)[:MAX_DETAIL_STRING]
 
 
+def viewed(*, actor: User, obj: models.Model, detail: dict[str, Any] | None = None) -> None:
+    """Records that someone looked at a child's record, an enquiry or a request."""
+    record(action=f"{obj._meta.label_lower}.viewed", actor=actor, obj=obj, detail=detail)
+
+
 def record(
     *,
     action: str,
@@ -89,6 +95,7 @@ def record(
     context = _context.get()
     real_actor = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
+        occurred_at=clock.now(),
         actor=real_actor,
         actor_agency_id=getattr(real_actor, "agency_id", None),
         actor_label=(actor_label or (real_actor.email if real_actor else ""))[:254],

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from mash.core.clock import Duration, DurationUnit, WorkingCalendar
 
 
 class Hub(models.Model):
@@ -19,6 +22,30 @@ class Hub(models.Model):
         help_text="The Department for Education's 3-digit code for the local authority.",
     )
 
+    # How long agencies have to answer, per RAG rating (see core/clock.py).
+    urgent_amount = models.PositiveSmallIntegerField(default=4)
+    urgent_unit = models.CharField(
+        max_length=16, choices=DurationUnit.choices, default=DurationUnit.CLOCK_HOURS
+    )
+    red_amount = models.PositiveSmallIntegerField(default=4)
+    red_unit = models.CharField(
+        max_length=16, choices=DurationUnit.choices, default=DurationUnit.CLOCK_HOURS
+    )
+    amber_amount = models.PositiveSmallIntegerField(default=24)
+    amber_unit = models.CharField(
+        max_length=16, choices=DurationUnit.choices, default=DurationUnit.CLOCK_HOURS
+    )
+    green_amount = models.PositiveSmallIntegerField(default=48)
+    green_unit = models.CharField(
+        max_length=16, choices=DurationUnit.choices, default=DurationUnit.CLOCK_HOURS
+    )
+    # When working time counts: weekdays as digits (Monday is 0), opening hours
+    # in Europe/London, and whether England and Wales bank holidays are closed.
+    working_weekdays = models.CharField(max_length=7, default="01234")
+    opens_at = models.TimeField(default=dt.time(9, 0))
+    closes_at = models.TimeField(default=dt.time(17, 0))
+    skip_bank_holidays = models.BooleanField(default=True)
+
     class Meta:
         verbose_name = "hub"
 
@@ -29,6 +56,35 @@ class Hub(models.Model):
     def load(cls) -> Hub:
         hub, _ = cls.objects.get_or_create(pk=1)
         return hub
+
+    def duration_for(self, rag: str) -> Duration:
+        """The clock an agency request gets for a RAG rating."""
+        if rag not in {"urgent", "red", "amber", "green"}:
+            raise ValueError(f"Unknown RAG rating {rag!r}")
+        return Duration(getattr(self, f"{rag}_amount"), getattr(self, f"{rag}_unit"))
+
+    def calendar(self) -> WorkingCalendar:
+        """The hub's working time, with its closure days."""
+        return WorkingCalendar(
+            weekdays=frozenset(int(d) for d in self.working_weekdays),
+            opens=self.opens_at,
+            closes=self.closes_at,
+            closures=frozenset(ClosureDay.objects.values_list("day", flat=True)),
+            bank_holidays=self.skip_bank_holidays,
+        )
+
+
+class ClosureDay(models.Model):
+    """A day the hub is closed beyond weekends and bank holidays (working time skips it)."""
+
+    day = models.DateField(unique=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("day",)
+
+    def __str__(self) -> str:
+        return f"{self.day:%d %B %Y} {self.description}".strip()
 
 
 class AppendOnlyError(Exception):

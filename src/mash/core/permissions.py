@@ -45,3 +45,34 @@ rules.add_perm("core.view_audit_log", is_hub_manager | is_administrator)
 # Case data (the person index now; contacts and enquiries as they arrive).
 rules.add_perm("people.view_person_index", is_case_worker)
 rules.add_perm("people.add_person", is_hub_manager | is_referral_coordinator)
+
+
+# Contacts and enquiries (DOMAIN.md, "Who uses it").
+@rules.predicate
+def is_requests_agency(user: Any, request: Any) -> bool:
+    """The request was sent to the user's own agency."""
+    return (
+        request is not None and user.agency_id is not None and (request.agency_id == user.agency_id)
+    )
+
+
+is_hub_case_worker = is_hub_manager | is_referral_coordinator
+
+rules.add_perm("contacts.record", is_hub_case_worker)
+rules.add_perm("contacts.view", is_hub_case_worker)
+rules.add_perm("contacts.screen", is_hub_case_worker)
+rules.add_perm("enquiries.view", is_hub_case_worker)
+rules.add_perm("enquiries.record_consent", is_hub_case_worker)
+rules.add_perm("enquiries.propose_override", is_hub_case_worker)
+rules.add_perm("enquiries.authorise_override", is_hub_manager)
+rules.add_perm("enquiries.propose_rating", is_hub_case_worker)
+rules.add_perm("enquiries.rate", is_hub_manager)
+rules.add_perm("enquiries.decide", is_hub_manager)
+rules.add_perm("enquiries.view_mash_only", is_hub_manager)
+rules.add_perm(
+    "enquiries.view_request", is_hub_case_worker | (is_agency_practitioner & is_requests_agency)
+)
+rules.add_perm("enquiries.answer_request", is_agency_practitioner & is_requests_agency)
+rules.add_perm("enquiries.agency_queue", is_agency_practitioner)
+rules.add_perm("people.search", is_hub_case_worker | is_advice_line_worker)
+rules.add_perm("people.view_record", is_hub_case_worker)

@@ -79,6 +79,9 @@ class Person(models.Model):
     household = models.ForeignKey(
         Household, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
+    # Phonetic keys of the names (see people/matching.py), kept for fast blocking.
+    given_key = models.CharField(max_length=40, blank=True, db_index=True)
+    family_key = models.CharField(max_length=40, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -90,7 +93,10 @@ class Person(models.Model):
 
     class Meta:
         verbose_name_plural = "people"
-        indexes: ClassVar = [models.Index(fields=["family_name", "given_name"])]
+        indexes: ClassVar = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["family_key", "given_key"]),
+        ]
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=~models.Q(
@@ -116,3 +122,25 @@ class Person(models.Model):
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class PersonAlias(models.Model):
+    """Another name a person is known by (recorded when a contact names them differently)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    given_key = models.CharField(max_length=40, blank=True, db_index=True)
+    family_key = models.CharField(max_length=40, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "person aliases"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person", "given_name", "family_name"], name="people_alias_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from mash.core import audit
+from mash.core import audit, clock
 from mash.people.identifiers import clean_nhs_number, clean_upn
-from mash.people.models import Address, Household, Person
+from mash.people.matching import name_key
+from mash.people.models import Address, Household, Person, PersonAlias
 
 if TYPE_CHECKING:
     from mash.accounts.models import User
@@ -29,6 +30,95 @@ class NewPerson:
     upn: str = ""
 
 
+def _require(actor: User | None) -> None:
+    if actor is not None and not actor.has_perm("people.add_person"):
+        raise PermissionDenied
+
+
+def _label(actor: User | None) -> str:
+    return "" if actor is not None else "system"
+
+
+def new_household(
+    *, line_1: str, line_2: str = "", town: str = "", postcode: str = ""
+) -> Household:
+    """An address and a household at it (callers hold the transaction and audit the people)."""
+    address = Address(
+        line_1=line_1,
+        line_2=line_2,
+        town=town,
+        postcode=postcode.upper().strip(),
+        created_at=clock.now(),
+    )
+    address.full_clean()
+    address.save()
+    return Household.objects.create(address=address, created_at=clock.now())
+
+
+def add_person(
+    *, actor: User | None, member: NewPerson, household: Household | None = None
+) -> Person:
+    """Adds one person to the index with their phonetic keys, audited. Call inside a transaction."""
+    _require(actor)
+    person = Person(
+        given_name=member.given_name.strip(),
+        family_name=member.family_name.strip(),
+        given_key=name_key(member.given_name),
+        family_key=name_key(member.family_name),
+        sex=member.sex,
+        ethnicity=member.ethnicity,
+        date_of_birth=member.date_of_birth,
+        expected_date_of_birth=member.expected_date_of_birth,
+        nhs_number=clean_nhs_number(member.nhs_number) or None,
+        upn=clean_upn(member.upn) or None,
+        household=household,
+        created_at=clock.now(),
+        created_by=actor,
+    )
+    # The household and creator were made or loaded just now, and the database
+    # enforces the born-or-expected constraint: validating them again would
+    # only cost queries.
+    person.full_clean(exclude=["household", "created_by"], validate_constraints=False)
+    person.save()
+    audit.record(
+        action="people.person_created",
+        actor=actor,
+        obj=person,
+        detail={"household": household.pk if household else None},
+        actor_label=_label(actor),
+    )
+    return person
+
+
+def add_alias(*, actor: User | None, person: Person, given_name: str, family_name: str) -> None:
+    """Records another name for a person, unless it is the same as one already known."""
+    given_name, family_name = given_name.strip(), family_name.strip()
+    same = (given_name.lower(), family_name.lower()) == (
+        person.given_name.lower(),
+        person.family_name.lower(),
+    )
+    if same or not (given_name and family_name):
+        return
+    alias, created = PersonAlias.objects.get_or_create(
+        person=person,
+        given_name=given_name,
+        family_name=family_name,
+        defaults={
+            "given_key": name_key(given_name),
+            "family_key": name_key(family_name),
+            "created_at": clock.now(),
+        },
+    )
+    if created:
+        audit.record(
+            action="people.alias_added",
+            actor=actor,
+            obj=person,
+            detail={"alias": alias.pk},
+            actor_label=_label(actor),
+        )
+
+
 @transaction.atomic
 def create_household(
     *,
@@ -40,35 +130,8 @@ def create_household(
     members: list[NewPerson],
 ) -> Household:
     """Creates an address, a household and its members in the person index, audited per person."""
-    if actor is not None and not actor.has_perm("people.add_person"):
-        raise PermissionDenied
-    address = Address(line_1=line_1, line_2=line_2, town=town, postcode=postcode.upper().strip())
-    address.full_clean()
-    address.save()
-    household = Household.objects.create(address=address)
+    _require(actor)
+    household = new_household(line_1=line_1, line_2=line_2, town=town, postcode=postcode)
     for member in members:
-        person = Person(
-            given_name=member.given_name.strip(),
-            family_name=member.family_name.strip(),
-            sex=member.sex,
-            ethnicity=member.ethnicity,
-            date_of_birth=member.date_of_birth,
-            expected_date_of_birth=member.expected_date_of_birth,
-            nhs_number=clean_nhs_number(member.nhs_number) or None,
-            upn=clean_upn(member.upn) or None,
-            household=household,
-            created_by=actor,
-        )
-        # The household and creator were made or loaded just now, and the database
-        # enforces the born-or-expected constraint: validating them again
-        # would only cost queries.
-        person.full_clean(exclude=["household", "created_by"], validate_constraints=False)
-        person.save()
-        audit.record(
-            action="people.person_created",
-            actor=actor,
-            obj=person,
-            detail={"household": household.pk},
-            actor_label="" if actor else "system",
-        )
+        add_person(actor=actor, member=member, household=household)
     return household

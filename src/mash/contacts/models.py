@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from mash.people.models import Ethnicity, Person, Sex
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    ONLINE_FORM = "online_form", "Online form"
+    LETTER = "letter", "Letter"
+    IN_PERSON = "in_person", "In person"
+    POLICE_NOTIFICATION = "police_notification", "Police notification"
+    OTHER_LA = "other_la", "Another local authority"
+
+
+class ReferralSource(models.TextChoices):
+    """The Children in Need census's referral source codes."""
+
+    FAMILY = "1A", "1A Individual: family member, relative or carer"
+    ACQUAINTANCE = "1B", "1B Individual: acquaintance (including neighbours and friends)"
+    SELF = "1C", "1C Individual: self"
+    OTHER_INDIVIDUAL = "1D", "1D Individual: other"
+    SCHOOLS = "2A", "2A Schools"
+    EDUCATION_SERVICES = "2B", "2B Education services"
+    GP = "3A", "3A Health services: GP"
+    HEALTH_VISITOR = "3B", "3B Health services: health visitor"
+    SCHOOL_NURSE = "3C", "3C Health services: school nurse"
+    OTHER_PRIMARY_HEALTH = "3D", "3D Health services: other primary health services"
+    A_AND_E = "3E", "3E Health services: A&E"
+    OTHER_HEALTH = "3F", "3F Health services: other"
+    HOUSING = "4", "4 Housing"
+    LA_SOCIAL_CARE = "5A", "5A LA services: social care (e.g. adults social care)"
+    LA_OTHER_INTERNAL = "5B", "5B LA services: other internal (e.g. youth offending)"
+    LA_EXTERNAL = "5C", "5C LA services: external (e.g. from another local authority)"
+    EARLY_HELP = "5D", "5D LA services: early help"
+    POLICE = "6", "6 Police"
+    OTHER_LEGAL = "7", "7 Other legal agency"
+    OTHER = "8", "8 Other"
+    ANONYMOUS = "9", "9 Anonymous"
+    UNKNOWN = "10", "10 Unknown"
+
+
+class ContactStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    AWAITING_SCREENING = "awaiting_screening", "Awaiting screening"
+    SCREENED = "screened", "Screened"
+
+
+class ScreeningOutcome(models.TextChoices):
+    NO_FURTHER_ACTION = "nfa", "No further action"
+    ADVICE = "advice", "Advice given"
+    SIGNPOSTED = "signposted", "Signposted"
+    PROGRESS = "progress", "Progress to MASH enquiry"
+
+
+class PersonRole(models.TextChoices):
+    CHILD = "child", "Child"
+    ADULT = "adult", "Adult"
+
+
+class Relationship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    STEP_PARENT = "step_parent", "Step-parent"
+    CARER = "carer", "Carer"
+    PARTNER_OF_PARENT = "partner_of_parent", "Partner of a parent"
+    SIBLING = "sibling", "Sibling"
+    HOUSEHOLD_MEMBER = "household_member", "Other household member"
+    ALLEGED_HARM = "alleged_harm", "Person alleged to cause harm"
+    NONE = "none", "No relationship"
+
+
+class Contact(models.Model):
+    """A concern about one or more children reaching the hub's front door."""
+
+    status = models.CharField(
+        max_length=24, choices=ContactStatus.choices, default=ContactStatus.DRAFT, db_index=True
+    )
+    received_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    channel = models.CharField(max_length=24, choices=Channel.choices, blank=True)
+    referral_source = models.CharField(max_length=3, choices=ReferralSource.choices, blank=True)
+    referrer_anonymous = models.BooleanField(default=False)
+    referrer_name = models.CharField(max_length=150, blank=True)
+    referrer_role = models.CharField(max_length=150, blank=True)
+    referrer_organisation = models.CharField(max_length=200, blank=True)
+    referrer_phone = models.CharField(max_length=40, blank=True)
+    referrer_email = models.EmailField(blank=True)
+    concern = models.TextField(blank=True)
+    family_told = models.TextField("what the family has been told", blank=True)
+    # While a draft, what was typed, exactly as typed (it may not be valid yet).
+    draft = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    screening_outcome = models.CharField(
+        max_length=16, choices=ScreeningOutcome.choices, blank=True
+    )
+    screening_reason = models.TextField(blank=True)
+    signposted_to = models.CharField(max_length=200, blank=True)
+    screened_at = models.DateTimeField(null=True, blank=True)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Optimistic locking: every change bumps it; a form posts the version it saw.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        indexes: ClassVar = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.pk:06d}" if self.pk else "C-new"
+
+
+class ContactPerson(models.Model):
+    """A child or adult named on a contact, as the referrer described them, linked to the index."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="contact_links")
+    role = models.CharField(max_length=8, choices=PersonRole.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    expected_date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    ethnicity = models.CharField(max_length=4, choices=Ethnicity.choices, default=Ethnicity.NOBT)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    upn = models.CharField(max_length=13, blank=True)
+    address_line_1 = models.CharField(max_length=200, blank=True)
+    address_line_2 = models.CharField(max_length=200, blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    gp = models.CharField("GP", max_length=200, blank=True)
+    # How the person was matched to the index when linked to an existing record.
+    match_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    match_reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ("contact", "role", "position")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["contact", "person"], name="contacts_contactperson_once_per_contact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class ContactRelationship(models.Model):
+    """How an adult on a contact relates to one of its children."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="relationships")
+    adult = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, related_name="+")
+    relationship = models.CharField(max_length=24, choices=Relationship.choices)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["adult", "child"], name="contacts_relationship_once_per_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adult} is {self.get_relationship_display()} of {self.child}"

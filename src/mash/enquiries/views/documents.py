@@ -1,0 +1,7 @@
+"""Enquiry pages: documents (see enquiries/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
