@@ -51,7 +51,7 @@ test: setup lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
-	@set -e; for f in bench/*.py; do \
+	@set -e; for f in bench/[!_]*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
 		echo "# $$f"; $(BIN)/python "$$f"; \
 	done

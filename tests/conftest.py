@@ -8,6 +8,9 @@ from django.test import Client
 
 from tests import factories
 
+# Real Chromium fixtures (browser, page, new_page, sign_in) for any test directory.
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_and_quiet(settings: Any) -> None:
@@ -35,5 +38,7 @@ def make() -> Any:
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/") or "page" in getattr(
+            item, "fixturenames", ()
+        ):
             item.add_marker(pytest.mark.browser)

@@ -5,7 +5,9 @@ transport-security setting; development (the default) keeps data in var/ and
 generates a secret key there once.
 """
 
+import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,6 +123,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
+    }
+    # Tests use a file too (one per process), not Django's shared-cache memory
+    # database: there, a second writer fails at once with "database table is
+    # locked" instead of queueing as it does in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"mash-test-{os.getpid()}.sqlite3")
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("MASH_DB_CONN_MAX_AGE", default=60))

@@ -79,6 +79,7 @@ ADMINISTRATOR_ALLOWED = {
     "core:accessibility",
     "core:audit_log",
     "core:hub_settings",
+    "core:clock_settings",
     "accounts:sign_in",
     "accounts:sign_out",
     "accounts:signed_out",
@@ -280,16 +281,20 @@ def test_a_user_with_no_role_reaches_only_their_own_pages(make, signed_in):
 
 NAV_LINKS = {
     "Home": "/",
+    "Contacts": "/contacts/",
+    "Enquiries": "/enquiries/",
+    "Requests": "/requests/",
+    "People": "/people/",
     "Agencies": "/settings/agencies/",
     "Users": "/settings/users/",
     "Hub settings": "/settings/hub/",
     "Audit log": "/audit/",
 }
 EXPECTED_NAV = {
-    Role.HUB_MANAGER: ["Home", "Audit log"],
-    Role.REFERRAL_COORDINATOR: ["Home"],
-    Role.AGENCY_PRACTITIONER: ["Home"],
-    Role.ADVICE_LINE_WORKER: ["Home"],
+    Role.HUB_MANAGER: ["Home", "Contacts", "Enquiries", "People", "Audit log"],
+    Role.REFERRAL_COORDINATOR: ["Home", "Contacts", "Enquiries", "People"],
+    Role.AGENCY_PRACTITIONER: ["Home", "Requests"],
+    Role.ADVICE_LINE_WORKER: ["Home", "People"],
     Role.ANALYST: ["Home"],
     Role.ADMINISTRATOR: ["Home", "Agencies", "Users", "Hub settings", "Audit log"],
 }

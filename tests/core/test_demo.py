@@ -13,8 +13,10 @@ from django.utils import timezone
 from stdnum.gb import nhs, upn
 
 from mash.accounts.models import Agency, Role, User
+from mash.contacts.models import Contact, ScreeningOutcome
 from mash.core import demo
 from mash.core.models import AuditEvent, Hub
+from mash.enquiries.models import OPEN_STATUSES, Decision, Enquiry, Rag
 from mash.people.models import Household, Person
 
 SMALL = 300
@@ -33,6 +35,8 @@ def _counts() -> dict[str, int]:
         "people": Person.objects.count(),
         "households": Household.objects.count(),
         "audit": AuditEvent.objects.count(),
+        "contacts": Contact.objects.count(),
+        "decisions": Decision.objects.count(),
     }
 
 
@@ -47,7 +51,8 @@ def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         atomic.__enter__()
         try:
-            output = _run(people=SMALL)
+            # The hub, its staff and its index (test_demo_history.py checks the history).
+            output = _run(people=SMALL, contacts=0, open_enquiries=0)
         except BaseException:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
@@ -180,7 +185,7 @@ class TestSmallDemo:
 
     def test_running_it_again_changes_nothing_and_prints_the_sign_ins(self, db_seeded):
         before = _counts()
-        output = _run(people=SMALL)
+        output = _run(people=SMALL, contacts=10, open_enquiries=3)
         assert _counts() == before
         assert "already holds data" in output
         assert "Seeding" not in output
@@ -212,14 +217,15 @@ def test_reset_erases_and_seeds_afresh(make):
     # A transaction per statement: PostgreSQL cannot TRUNCATE tables with
     # foreign-key checks still pending in an open transaction.
     make.agency(name="To be erased")
-    output = _run(reset=True, people=40)
+    output = _run(reset=True, people=40, contacts=12, open_enquiries=4)
     assert "Database erased." in output
     assert not Agency.objects.filter(name="To be erased").exists()
     assert Agency.objects.count() == 16
     assert User.objects.count() == 32
     assert Person.objects.count() >= 40
     first_run = _counts()
-    output = _run(reset=True, people=40)
+    assert Contact.objects.exists()
+    output = _run(reset=True, people=40, contacts=12, open_enquiries=4)
     assert _counts() == first_run  # the same seed gives the same hub
     assert (
         not AuditEvent.objects.filter(action="accounts.agency_created")
@@ -228,10 +234,25 @@ def test_reset_erases_and_seeds_afresh(make):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
-def test_the_default_size_holds_at_least_2000_people():
+def test_the_default_size_holds_at_least_2000_people_and_two_years_of_work():
     output = _run()
     assert Person.objects.count() >= 2000
     assert "people in" in output
     nhs_numbers = [n for n in Person.objects.values_list("nhs_number", flat=True) if n]
     assert all(nhs.is_valid(n) and n.startswith("999") for n in nhs_numbers)
+    # About 1,500 contacts over two years, and about 30 enquiries open today.
+    assert 1400 <= Contact.objects.count() <= 1600
+    assert 25 <= Enquiry.objects.filter(status__in=OPEN_STATUSES).count() <= demo.DEFAULT_OPEN
+    screened = Counter(Contact.objects.values_list("screening_outcome", flat=True))
+    out = screened[ScreeningOutcome.NO_FURTHER_ACTION] + screened[ScreeningOutcome.ADVICE]
+    out += screened[ScreeningOutcome.SIGNPOSTED]
+    assert 0.35 <= out / Contact.objects.count() <= 0.55
+    rags = Counter(Enquiry.objects.exclude(rag="").values_list("rag", flat=True))
+    rated = sum(rags.values())
+    assert rags[Rag.URGENT] < 0.08 * rated
+    assert 0.12 < rags[Rag.RED] / rated < 0.3
+    assert 0.35 < rags[Rag.AMBER] / rated < 0.55
+    assert 0.2 < rags[Rag.GREEN] / rated < 0.4
+    assert "contacts over two years" in output

@@ -24,7 +24,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mash.accounts.models import Agency, Role, User, UserRole
-from mash.core import audit
+from mash.core import audit, clock
 
 AGENCY_FIELDS = ("name", "kind", "protocol_signed_on", "co_located", "shared_inbox", "is_active")
 
@@ -66,6 +66,7 @@ def create_agency(
         co_located=co_located,
         shared_inbox=shared_inbox,
         is_active=is_active,
+        created_at=clock.now(),
     )
     agency.full_clean()
     agency.save()
@@ -142,6 +143,7 @@ def create_user(
         agency=agency,
         job_title=job_title,
         phone=phone,
+        date_joined=clock.now(),
     )
     if password:
         user.set_password(password)

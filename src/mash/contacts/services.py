@@ -113,6 +113,23 @@ def save_draft(
     return contact
 
 
+# A person's typed details and what they are called in a message.
+_PERSON_TEXT = (
+    ("given_name", "Given name"),
+    ("family_name", "Family name"),
+    ("address_line_1", "Address line 1"),
+    ("address_line_2", "Address line 2"),
+    ("town", "Town"),
+    ("postcode", "Postcode"),
+    ("school", "School"),
+    ("gp", "GP"),
+)
+_PERSON_LIMITS = {
+    name: getattr(ContactPerson._meta.get_field(name), "max_length", None) or MAX_TEXT_LENGTH
+    for name, _ in _PERSON_TEXT
+}
+
+
 def _check(details: Details, people: list[PersonEntry]) -> None:
     """The rules a contact must meet, whatever form or API it came through."""
     errors: dict[str, list[str]] = {}
@@ -153,6 +170,10 @@ def _check(details: Details, people: list[PersonEntry]) -> None:
                 errors.setdefault(key, []).append(
                     "Due date is more than a month ago: enter the date of birth instead"
                 )
+        for name, label in _PERSON_TEXT:
+            limit = _PERSON_LIMITS[name]
+            if len(getattr(person, name)) > limit:
+                errors.setdefault(key, []).append(f"{label} must be {limit:,} characters or fewer")
         try:
             clean_nhs_number(person.nhs_number)
             clean_upn(person.upn)
@@ -162,29 +183,52 @@ def _check(details: Details, people: list[PersonEntry]) -> None:
         raise ValidationError(errors)
 
 
-def _person_for(actor: User, entry: PersonEntry, households: dict[str, Household]) -> Person:
-    if entry.link_to is not None:
-        person = Person.objects.get(pk=entry.link_to)
-        people_services.add_alias(
-            actor=actor, person=person, given_name=entry.given_name, family_name=entry.family_name
+def _household_for(entry: PersonEntry, households: dict[str, Household]) -> Household | None:
+    """The household at the entry's address: one per address on a contact."""
+    if not entry.address_line_1.strip():
+        return None
+    key = "|".join(s.strip().lower() for s in (entry.address_line_1, entry.postcode))
+    household = households.get(key)
+    if household is None:
+        household = people_services.new_household(
+            line_1=entry.address_line_1,
+            line_2=entry.address_line_2,
+            town=entry.town,
+            postcode=entry.postcode,
         )
-        return person
-    household = None
-    if entry.address_line_1.strip():
-        key = "|".join(s.strip().lower() for s in (entry.address_line_1, entry.postcode))
-        household = households.get(key)
-        if household is None:
-            household = people_services.new_household(
-                line_1=entry.address_line_1,
-                line_2=entry.address_line_2,
-                town=entry.town,
-                postcode=entry.postcode,
+        households[key] = household
+    return household
+
+
+def _people_for(actor: User, people: list[PersonEntry]) -> list[Person]:
+    """Each entry's person in the index: the one linked (an alias noted), or a new one.
+
+    In a fixed number of queries: the linked people are read together and the
+    new ones are added together.
+    """
+    linked = Person.objects.in_bulk({e.link_to for e in people if e.link_to is not None})
+    errors = {
+        f"people-{i}": ["The person linked is not in the index: search for them again"]
+        for i, entry in enumerate(people)
+        if entry.link_to is not None and entry.link_to not in linked
+    }
+    if errors:
+        raise ValidationError(errors)
+    households: dict[str, Household] = {}
+    found: dict[int, Person] = {}
+    new: list[tuple[int, people_services.NewPerson, Household | None]] = []
+    for i, entry in enumerate(people):
+        if entry.link_to is not None:
+            person = linked[entry.link_to]
+            people_services.add_alias(
+                actor=actor,
+                person=person,
+                given_name=entry.given_name,
+                family_name=entry.family_name,
             )
-            households[key] = household
-    return people_services.add_person(
-        actor=actor,
-        household=household,
-        member=people_services.NewPerson(
+            found[i] = person
+            continue
+        member = people_services.NewPerson(
             given_name=entry.given_name or "Unknown",
             family_name=entry.family_name or "Unknown",
             sex=entry.sex,
@@ -193,8 +237,16 @@ def _person_for(actor: User, entry: PersonEntry, households: dict[str, Household
             expected_date_of_birth=entry.expected_date_of_birth,
             nhs_number=entry.nhs_number,
             upn=entry.upn,
-        ),
+        )
+        new.append((i, member, _household_for(entry, households)))
+    added = people_services.add_people(
+        actor=actor,
+        members=[(member, household) for _, member, household in new],
+        error_keys=[f"people-{i}" for i, _, _ in new],
     )
+    for (i, _, _), person in zip(new, added, strict=True):
+        found[i] = person
+    return [found[i] for i in range(len(people))]
 
 
 @transaction.atomic
@@ -227,12 +279,10 @@ def submit_contact(
     contact.full_clean(exclude=["created_by", "submitted_by", "screened_by"])
     contact.save()
 
-    households: dict[str, Household] = {}
     links: list[ContactPerson] = []
     seen: set[int] = set()
     positions = {PersonRole.CHILD: 0, PersonRole.ADULT: 0}
-    for entry in people:
-        person = _person_for(actor, entry, households)
+    for entry, person in zip(people, _people_for(actor, people), strict=True):
         if person.pk in seen:
             raise ValidationError({"people": ["The same person is on this contact twice"]})
         seen.add(person.pk)

@@ -89,12 +89,54 @@ def record(
     actor_label: str = "",
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the change it records."""
+    event = _event(
+        action=action,
+        actor=actor,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+        actor_label=actor_label,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def record_many(
+    *,
+    action: str,
+    actor: User | None,
+    objects: list[tuple[models.Model, dict[str, Any] | None]],
+    actor_label: str = "",
+) -> list[AuditEvent]:
+    """One event per (object, detail), appended in one insert, in that order.
+
+    For a service that changes several objects at once; call it inside its transaction.
+    """
+    return AuditEvent.objects.bulk_create(
+        [
+            _event(action=action, actor=actor, obj=obj, detail=detail, actor_label=actor_label)
+            for obj, detail in objects
+        ]
+    )
+
+
+def _event(
+    *,
+    action: str,
+    actor: User | None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     context = _context.get()
     real_actor = actor if actor is not None and actor.is_authenticated else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         occurred_at=clock.now(),
         actor=real_actor,
         actor_agency_id=getattr(real_actor, "agency_id", None),

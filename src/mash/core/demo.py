@@ -21,6 +21,7 @@ from faker import Faker
 
 from mash.accounts import services as account_services
 from mash.accounts.models import Agency, AgencyKind, Role, User
+from mash.core import clock, demo_history
 from mash.core import services as core_services
 from mash.people import services as people_services
 from mash.people.identifiers import nhs_check_digit, upn_check_letter
@@ -30,10 +31,13 @@ HUB_NAME = "Northbridge MASH"
 LOCAL_AUTHORITY = "London Borough of Northbridge (demo)"
 # A real 3-digit code, so that demo pupil numbers pass check-letter validation.
 LA_CODE = "210"
+DEFAULT_CONTACTS = 1500
+DEFAULT_OPEN = 30
 EMAIL_DOMAIN = "mash.example"
 POSTCODE_DISTRICTS = ("SE1", "SE5", "SE15", "SE16", "SE17", "SE21", "SE22", "SE24")
 
-# name, kind, co-located, months since the protocol was signed
+# name, kind, co-located, months since the protocol was signed (all before the demo's two
+# years of history begin)
 AGENCIES: tuple[tuple[str, str, bool, int], ...] = (
     ("Children's Social Care", AgencyKind.CHILDRENS_SOCIAL_CARE, True, 60),
     ("Police: Public Protection Unit", AgencyKind.POLICE, True, 60),
@@ -44,13 +48,13 @@ AGENCIES: tuple[tuple[str, str, bool, int], ...] = (
     ("School Nursing", AgencyKind.HEALTH_SCHOOL_NURSING, False, 40),
     ("Maternity Services", AgencyKind.HEALTH_MATERNITY, False, 30),
     ("Education Safeguarding", AgencyKind.EDUCATION, True, 60),
-    ("Early Years", AgencyKind.EARLY_YEARS, False, 24),
+    ("Early Years", AgencyKind.EARLY_YEARS, False, 27),
     ("Housing Options", AgencyKind.HOUSING, True, 36),
     ("Probation Service", AgencyKind.PROBATION, True, 50),
     ("Youth Justice Service", AgencyKind.YOUTH_JUSTICE, False, 44),
-    ("Adult Mental Health", AgencyKind.ADULT_MENTAL_HEALTH, False, 20),
-    ("CAMHS", AgencyKind.CAMHS, False, 26),
-    ("Domestic Abuse Service", AgencyKind.DOMESTIC_ABUSE, True, 18),
+    ("Adult Mental Health", AgencyKind.ADULT_MENTAL_HEALTH, False, 28),
+    ("CAMHS", AgencyKind.CAMHS, False, 29),
+    ("Domestic Abuse Service", AgencyKind.DOMESTIC_ABUSE, True, 26),
 )
 
 
@@ -164,64 +168,100 @@ class _Identifiers:
                 return number
 
 
-def seed(*, people: int = 2200, seed_value: int = 2026, log: Callable[[str], None] = print) -> None:
-    """Fills an empty database with the demo hub."""
-    faker = Faker("en_GB")
-    faker.seed_instance(seed_value)
-    rng = random.Random(seed_value)  # noqa: S311  (invented data, not security)
-    today = timezone.localdate()
-
+def seed(
+    *,
+    people: int = 2200,
+    seed_value: int = 2026,
+    log: Callable[[str], None] = print,
+    contacts: int = DEFAULT_CONTACTS,
+    open_enquiries: int = DEFAULT_OPEN,
+) -> None:
+    """Fills an empty database with the demo hub: its agencies and users, a person index,
+    two years of contacts and enquiries, and today's open work. All or nothing."""
     with transaction.atomic():
-        core_services.update_hub(
-            actor=None, name=HUB_NAME, local_authority_name=LOCAL_AUTHORITY, la_code=LA_CODE
-        )
-        agencies: dict[str, Agency] = {}
-        for name, kind, co_located, months in AGENCIES:
-            agencies[name] = account_services.create_agency(
-                actor=None,
-                name=name,
-                kind=kind,
-                co_located=co_located,
-                protocol_signed_on=today - dt.timedelta(days=30 * months),
-                shared_inbox=f"{name.split(':')[0].lower().replace(' ', '.').replace(chr(39), '')}"
-                f"@{EMAIL_DOMAIN}",
+        now = clock.now()
+        # The hub went live, and its index was loaded, before the two years of history.
+        live_from = now - dt.timedelta(days=demo_history.HISTORY_DAYS + 35)
+        # One Faker for the staff and then the index: one seed gives one hub, names and all.
+        faker = Faker("en_GB")
+        faker.seed_instance(seed_value)
+        with clock.at(live_from):
+            _seed_staff(faker, log)
+        _seed_index(people, seed_value, faker, log, live_from=live_from, now=now)
+        if contacts or open_enquiries:
+            demo_history.seed_history(
+                contacts=contacts,
+                open_enquiries=open_enquiries,
+                seed_value=seed_value,
+                now=now,
+                log=log,
             )
-        log(f"{len(agencies)} agencies")
 
-        password = settings.MASH_DEMO_PASSWORD
-        password_hash = make_password(password)
-        staff = 0
-        for sign_in in SIGN_INS:
-            user = User(email=sign_in.email, full_name=faker.name())
-            validate_password(password, user)
+
+def _seed_staff(faker: Faker, log: Callable[[str], None]) -> None:
+    today = timezone.localdate()
+    core_services.update_hub(
+        actor=None, name=HUB_NAME, local_authority_name=LOCAL_AUTHORITY, la_code=LA_CODE
+    )
+    agencies: dict[str, Agency] = {}
+    for name, kind, co_located, months in AGENCIES:
+        agencies[name] = account_services.create_agency(
+            actor=None,
+            name=name,
+            kind=kind,
+            co_located=co_located,
+            protocol_signed_on=today - dt.timedelta(days=30 * months),
+            shared_inbox=f"{name.split(':')[0].lower().replace(' ', '.').replace(chr(39), '')}"
+            f"@{EMAIL_DOMAIN}",
+        )
+    log(f"{len(agencies)} agencies")
+
+    password = settings.MASH_DEMO_PASSWORD
+    password_hash = make_password(password)
+    staff = 0
+    for sign_in in SIGN_INS:
+        user = User(email=sign_in.email, full_name=faker.name())
+        validate_password(password, user)
+        account_services.create_user(
+            actor=None,
+            email=sign_in.email,
+            full_name=user.full_name,
+            agency=agencies[sign_in.agency],
+            roles=sign_in.roles,
+            job_title=Role(sign_in.roles[0]).label,
+            password_hash=password_hash,
+            send_invitation=False,
+        )
+        staff += 1
+    for roles, agency_name, count in MORE_STAFF:
+        for _ in range(count):
+            first, last = faker.first_name(), faker.last_name()
+            email = f"{first}.{last}.{staff}@{EMAIL_DOMAIN}".lower().replace("'", "")
             account_services.create_user(
                 actor=None,
-                email=sign_in.email,
-                full_name=user.full_name,
-                agency=agencies[sign_in.agency],
-                roles=sign_in.roles,
-                job_title=Role(sign_in.roles[0]).label,
+                email=email,
+                full_name=f"{first} {last}",
+                agency=agencies[agency_name],
+                roles=roles,
+                job_title=Role(roles[0]).label,
                 password_hash=password_hash,
                 send_invitation=False,
             )
             staff += 1
-        for roles, agency_name, count in MORE_STAFF:
-            for _ in range(count):
-                first, last = faker.first_name(), faker.last_name()
-                email = f"{first}.{last}.{staff}@{EMAIL_DOMAIN}".lower().replace("'", "")
-                account_services.create_user(
-                    actor=None,
-                    email=email,
-                    full_name=f"{first} {last}",
-                    agency=agencies[agency_name],
-                    roles=roles,
-                    job_title=Role(roles[0]).label,
-                    password_hash=password_hash,
-                    send_invitation=False,
-                )
-                staff += 1
-        log(f"{staff} users")
+    log(f"{staff} users")
 
+
+def _seed_index(
+    people: int,
+    seed_value: int,
+    faker: Faker,
+    log: Callable[[str], None],
+    *,
+    live_from: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    rng = random.Random(seed_value)  # noqa: S311  (invented data, not security)
+    today = timezone.localdate()
     coordinator = User.objects.get(email=f"coordinator@{EMAIL_DOMAIN}")
     ids = _Identifiers(rng)
     created = 0
@@ -278,16 +318,30 @@ def seed(*, people: int = 2200, seed_value: int = 2026, log: Callable[[str], Non
             f"{district} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
             f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
         )
-        people_services.create_household(
-            actor=coordinator,
-            line_1=faker.street_address().replace("\n", ", "),
-            town="London",
-            postcode=postcode,
-            members=members,
-        )
+        with clock.at(_joined(members, households, live_from, now)):
+            people_services.create_household(
+                actor=coordinator,
+                line_1=faker.street_address().replace("\n", ", "),
+                town="London",
+                postcode=postcode,
+                members=members,
+            )
         created += len(members)
         households += 1
     log(f"{created} people in {households} households")
+
+
+def _joined(
+    members: list[people_services.NewPerson], n: int, live_from: dt.datetime, now: dt.datetime
+) -> dt.datetime:
+    """When a household entered the index: at go-live, or (a young family) when the
+    midwife first knew of the youngest child, some months before the birth."""
+    youngest = max(p.date_of_birth or p.expected_date_of_birth or dt.date.min for p in members)
+    known = dt.datetime.combine(
+        youngest - dt.timedelta(days=150 + n % 60), dt.time(10, n % 60), tzinfo=clock.LONDON
+    )
+    loaded = live_from + dt.timedelta(minutes=n % 600)
+    return min(max(loaded, known), now - dt.timedelta(days=1 + n % 5, minutes=n % 50))
 
 
 def sign_in_lines() -> list[str]:

@@ -155,3 +155,94 @@ class HubSettingsForm(forms.ModelForm):
         if code and not (len(code) == 3 and code.isascii() and code.isdigit()):
             raise ValidationError(LA_CODE_MESSAGE)
         return code
+
+
+RAG_LEVELS = (("urgent", "Urgent"), ("red", "Red"), ("amber", "Amber"), ("green", "Green"))
+WEEKDAYS = (
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+)
+MAX_DURATION = 500
+
+
+class ClockSettingsForm(forms.Form):
+    """How long agencies have per RAG rating, and when working time counts."""
+
+    working_weekdays = forms.MultipleChoiceField(
+        label="Working days",
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select at least one working day",
+            "invalid_choice": "Select working days from the list",
+        },
+    )
+    opens_at = forms.TimeField(
+        label="Working time starts",
+        input_formats=["%H:%M"],
+        help_text="For example, 09:00",
+        error_messages={
+            "required": "Enter when working time starts",
+            "invalid": "Enter a time like 09:00",
+        },
+    )
+    closes_at = forms.TimeField(
+        label="Working time ends",
+        input_formats=["%H:%M"],
+        help_text="For example, 17:00",
+        error_messages={
+            "required": "Enter when working time ends",
+            "invalid": "Enter a time like 17:00",
+        },
+    )
+    skip_bank_holidays = forms.BooleanField(
+        label="England and Wales bank holidays are not working days",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from mash.core.clock import DurationUnit
+
+        super().__init__(*args, **kwargs)
+        for rag, label in RAG_LEVELS:
+            self.fields[f"{rag}_amount"] = forms.IntegerField(
+                label=f"{label}: how long agencies have",
+                min_value=1,
+                max_value=MAX_DURATION,
+                error_messages={
+                    "required": f"Enter how long agencies have for {label.lower()}",
+                    "invalid": f"{label} must be a whole number, like 4",
+                    "min_value": f"{label} must be at least 1",
+                    "max_value": f"{label} must be {MAX_DURATION} or fewer",
+                },
+            )
+            self.fields[f"{rag}_unit"] = forms.ChoiceField(
+                label=f"{label}: counted in",
+                choices=DurationUnit.choices,
+                error_messages={
+                    "required": f"Select how {label.lower()} is counted",
+                    "invalid_choice": f"Select how {label.lower()} is counted",
+                },
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and opens >= closes:
+            self.add_error("closes_at", "Working time must end after it starts")
+        return cleaned
+
+
+class ClosureDayForm(forms.Form):
+    day = GovukDateField(label="Date the hub is closed")
+    description = forms.CharField(
+        label="Why (optional)",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Why must be 200 characters or fewer"},
+    )

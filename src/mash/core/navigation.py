@@ -18,6 +18,10 @@ class NavItem:
 
 ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "core:home", None),
+    NavItem("Contacts", "contacts:list", "contacts.view"),
+    NavItem("Enquiries", "enquiries:list", "enquiries.view"),
+    NavItem("Requests", "enquiries:queue", "enquiries.agency_queue"),
+    NavItem("People", "people:search", "people.search"),
     NavItem("Agencies", "accounts:agency_list", "accounts.manage_agencies"),
     NavItem("Users", "accounts:user_list", "accounts.manage_users"),
     NavItem("Hub settings", "core:hub_settings", "core.manage_hub"),

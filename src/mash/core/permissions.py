@@ -76,3 +76,5 @@ rules.add_perm("enquiries.answer_request", is_agency_practitioner & is_requests_
 rules.add_perm("enquiries.agency_queue", is_agency_practitioner)
 rules.add_perm("people.search", is_hub_case_worker | is_advice_line_worker)
 rules.add_perm("people.view_record", is_hub_case_worker)
+# Outcome documents (the report for the team that acts next, the referrer's letter).
+rules.add_perm("enquiries.outcome_documents", is_hub_case_worker)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from mash.core import audit
-from mash.core.models import Hub
+from mash.core.models import ClosureDay, Hub
 
 if TYPE_CHECKING:
     from mash.accounts.models import User
@@ -38,3 +39,84 @@ def update_hub(*, actor: User | None, name: str, local_authority_name: str, la_c
         actor_label="" if actor else "system",
     )
     return hub
+
+
+CLOCK_FIELDS = (
+    "urgent_amount",
+    "urgent_unit",
+    "red_amount",
+    "red_unit",
+    "amber_amount",
+    "amber_unit",
+    "green_amount",
+    "green_unit",
+    "working_weekdays",
+    "opens_at",
+    "closes_at",
+    "skip_bank_holidays",
+)
+
+
+@transaction.atomic
+def update_clocks(*, actor: User | None, **values: Any) -> Hub:
+    """Saves how long agencies have per RAG and when working time counts.
+
+    New deadlines use them; deadlines already running keep theirs.
+    """
+    if actor is not None and not actor.has_perm("core.manage_hub"):
+        raise PermissionDenied
+    unknown = set(values) - set(CLOCK_FIELDS)
+    if unknown:
+        raise TypeError(f"update_clocks() got unexpected fields {sorted(unknown)}")
+    hub = Hub.objects.select_for_update().get_or_create(pk=1)[0]
+    changed = {}
+    for name, value in values.items():
+        old = getattr(hub, name)
+        if old != value:
+            changed[name] = [str(old), str(value)]
+            setattr(hub, name, value)
+    hub.calendar()  # refuses an impossible working week before it is saved
+    hub.full_clean()
+    hub.save()
+    if changed:
+        audit.record(
+            action="core.clocks_updated",
+            actor=actor,
+            obj=hub,
+            detail={"changed": changed},
+            actor_label="" if actor else "system",
+        )
+    return hub
+
+
+@transaction.atomic
+def add_closure_day(*, actor: User | None, day: dt.date, description: str = "") -> ClosureDay:
+    """Adds a day the hub is closed (working time skips it)."""
+    if actor is not None and not actor.has_perm("core.manage_hub"):
+        raise PermissionDenied
+    closure, created = ClosureDay.objects.get_or_create(
+        day=day, defaults={"description": description.strip()}
+    )
+    if created:
+        audit.record(
+            action="core.closure_day_added",
+            actor=actor,
+            obj=closure,
+            detail={"day": day.isoformat()},
+            actor_label="" if actor else "system",
+        )
+    return closure
+
+
+@transaction.atomic
+def remove_closure_day(*, actor: User | None, closure: ClosureDay) -> None:
+    if actor is not None and not actor.has_perm("core.manage_hub"):
+        raise PermissionDenied
+    audit.record(
+        action="core.closure_day_removed",
+        actor=actor,
+        obj=closure,
+        detail={"day": closure.day.isoformat()},
+        actor_label="" if actor else "system",
+    )
+    ClosureDay.objects.filter(pk=closure.pk).delete()

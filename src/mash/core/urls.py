@@ -9,4 +9,5 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("audit/", views.audit_log, name="audit_log"),
     path("settings/hub/", views.hub_settings, name="hub_settings"),
+    path("settings/hub/clocks/", views.clock_settings, name="clock_settings"),
 ]

@@ -15,12 +15,19 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from mash.accounts.models import Agency, Role, User
 from mash.core import audit, selectors, services
-from mash.core.forms import AuditSearchForm, HubSettingsForm
-from mash.core.models import AuditEvent, Hub
+from mash.core.forms import (
+    RAG_LEVELS,
+    AuditSearchForm,
+    ClockSettingsForm,
+    ClosureDayForm,
+    HubSettingsForm,
+)
+from mash.core.models import AuditEvent, ClosureDay, Hub
 from mash.people.selectors import person_index_size
 
 AUDIT_PAGE_SIZE = 50
@@ -31,21 +38,42 @@ def _card(title: str, text: str, href: str | None = None, figure: Any = None) ->
 
 
 def _panels(user: User) -> list[dict[str, Any]]:
-    """One panel per role the user holds; later issues fill them."""
+    """One panel per role the user holds: what is waiting for them, with links."""
+    from mash.contacts import selectors as contact_selectors
+    from mash.enquiries.selectors import home_figures
+
+    figures = home_figures(user=user)
     panels = []
     if user.has_role(Role.HUB_MANAGER):
+        enquiries = reverse("enquiries:list")
         panels.append(
             {
                 "role": Role.HUB_MANAGER,
                 "title": "Hub manager",
                 "cards": [
                     _card(
-                        "Enquiries awaiting a decision",
-                        "MASH enquiries you can decide will be listed here.",
+                        "Ready for a decision",
+                        "Rated enquiries with every agency's answer in.",
+                        f"{enquiries}?status=ready",
+                        figures.ready_for_decision,
+                    ),
+                    _card(
+                        "Awaiting a rating",
+                        "Consent is on record: rate them to ask the agencies.",
+                        f"{enquiries}?status=awaiting_rating",
+                        figures.awaiting_rating,
                     ),
                     _card(
                         "Consent overrides to authorise",
-                        "Overrides proposed by co-ordinators will wait here.",
+                        "Proposed by co-ordinators.",
+                        enquiries,
+                        figures.overrides_to_authorise,
+                    ),
+                    _card(
+                        "Overdue agency requests",
+                        "Agencies past their deadline on open enquiries.",
+                        enquiries,
+                        figures.overdue_requests,
                     ),
                     _card(
                         "Audit log",
@@ -56,22 +84,41 @@ def _panels(user: User) -> list[dict[str, Any]]:
             }
         )
     if user.has_role(Role.REFERRAL_COORDINATOR):
+        contacts = reverse("contacts:list")
         panels.append(
             {
                 "role": Role.REFERRAL_COORDINATOR,
                 "title": "Referral co-ordinator",
                 "cards": [
-                    _card("Draft contacts", "Contacts saved as drafts will be listed here."),
+                    _card(
+                        "Record a contact",
+                        "A new concern reaching the front door.",
+                        reverse("contacts:new"),
+                    ),
+                    _card(
+                        "Contacts to screen",
+                        "Submitted contacts waiting for screening.",
+                        contacts,
+                        contact_selectors.awaiting_screening(user=user).count(),
+                    ),
+                    _card(
+                        "Draft contacts",
+                        "Started by anyone in the hub, ready to finish.",
+                        contacts,
+                        contact_selectors.drafts(user=user).count(),
+                    ),
                     _card(
                         "Person index",
                         "Children and adults known to the hub.",
-                        figure=person_index_size(user=user),
+                        reverse("people:search"),
+                        person_index_size(user=user),
                     ),
                 ],
             }
         )
     if user.has_role(Role.AGENCY_PRACTITIONER):
         agency = user.agency.name if user.agency else "your agency"
+        queue = reverse("enquiries:queue")
         panels.append(
             {
                 "role": Role.AGENCY_PRACTITIONER,
@@ -79,7 +126,15 @@ def _panels(user: User) -> list[dict[str, Any]]:
                 "cards": [
                     _card(
                         "Requests to answer",
-                        f"Information requests sent to {agency} will be listed here.",
+                        f"Information requests sent to {agency}.",
+                        queue,
+                        figures.agency_pending,
+                    ),
+                    _card(
+                        "Overdue",
+                        "Requests past their deadline: answer these first.",
+                        queue,
+                        figures.agency_overdue,
                     ),
                 ],
             }
@@ -91,7 +146,9 @@ def _panels(user: User) -> list[dict[str, Any]]:
                 "title": "Advice line",
                 "cards": [
                     _card(
-                        "Follow-ups due", "Consultations with a follow-up date will be listed here."
+                        "Search people",
+                        "Whether a child or adult is known to the hub.",
+                        reverse("people:search"),
                     ),
                 ],
             }
@@ -297,4 +354,62 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "Your form could not be sent",
         "This happens when a page has been open for a long time, or your session has ended. "
         "Go back, reload the page, and try again. What you typed may need to be entered again.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clock_settings(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_perm("core.manage_hub"):
+        raise PermissionDenied
+    hub = Hub.load()
+    initial: dict[str, Any] = {name: getattr(hub, name) for name in services.CLOCK_FIELDS}
+    initial["working_weekdays"] = list(hub.working_weekdays)
+    initial["opens_at"] = hub.opens_at.strftime("%H:%M")
+    initial["closes_at"] = hub.closes_at.strftime("%H:%M")
+    form = ClockSettingsForm(
+        request.POST if "save_clocks" in request.POST else None, initial=initial
+    )
+    closure_form = ClosureDayForm(request.POST if "add_closure" in request.POST else None)
+    if request.method == "POST":
+        if "save_clocks" in request.POST and form.is_valid():
+            values = dict(form.cleaned_data)
+            values["working_weekdays"] = "".join(sorted(values["working_weekdays"]))
+            services.update_clocks(actor=user, **values)
+            messages.success(
+                request,
+                "Deadlines and working time saved. Clocks already "
+                "running keep the deadlines they were given.",
+            )
+            return redirect("core:clock_settings")
+        if "add_closure" in request.POST and closure_form.is_valid():
+            services.add_closure_day(
+                actor=user,
+                day=closure_form.cleaned_data["day"],
+                description=closure_form.cleaned_data["description"],
+            )
+            messages.success(request, "Closure day added.")
+            return redirect("core:clock_settings")
+        if "remove_closure" in request.POST:
+            raw = request.POST.get("remove_closure", "")
+            closure = (
+                ClosureDay.objects.filter(pk=int(raw)).first()
+                if raw.isascii() and raw.isdigit() and len(raw) < 18
+                else None
+            )
+            if closure is not None:
+                services.remove_closure_day(actor=user, closure=closure)
+                messages.success(request, "Closure day removed.")
+            return redirect("core:clock_settings")
+    return render(
+        request,
+        "core/clock_settings.html",
+        {
+            "form": form,
+            "closure_form": closure_form,
+            "rags": RAG_LEVELS,
+            "closures": ClosureDay.objects.filter(day__gte=timezone.localdate()).order_by("day"),
+            "page_has_errors": bool(form.errors or closure_form.errors),
+        },
     )

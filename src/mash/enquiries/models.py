@@ -149,10 +149,14 @@ class ConsentOverride(models.Model):
 
     @property
     def ground_labels(self) -> list[str]:
-        labels = [OverrideGround(g).label for g in self.grounds if g in OverrideGround.values]
-        if OverrideGround.OTHER in self.grounds and self.other_ground:
-            labels[-1] = f"Other: {self.other_ground}"
-        return labels
+        # Grounds are stored sorted, so "other" need not be last: label each in place.
+        return [
+            f"Other: {self.other_ground}"
+            if g == OverrideGround.OTHER and self.other_ground
+            else OverrideGround(g).label
+            for g in self.grounds
+            if g in OverrideGround.values
+        ]
 
 
 class Rating(models.Model):

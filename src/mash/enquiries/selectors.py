@@ -8,24 +8,31 @@ it, so none can show what its audience may not see.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from mash.accounts.models import Role
-from mash.contacts.models import ContactPerson, PersonRole
+from mash.contacts.models import ContactPerson, ContactRelationship, PersonRole
 from mash.core import audit, clock
 from mash.enquiries.models import (
     OPEN_STATUSES,
     AgencyRequest,
     AnswerItem,
+    Consent,
+    ConsentOverride,
+    Decision,
+    DecisionAmendment,
     Enquiry,
+    Rating,
     RequestStatus,
     Sensitivity,
 )
+from mash.people.selectors import re_referral_since
 
 if TYPE_CHECKING:
     from mash.accounts.models import User
@@ -45,12 +52,15 @@ class VisibleAnswers:
     items: list[AnswerItem]
     # Agencies holding MASH-only information the reader may not see: name -> how many items.
     withheld: dict[str, int] = field(default_factory=dict)
+    # The same, by agency request: request id -> how many items (to say where it is held).
+    withheld_requests: dict[int, int] = field(default_factory=dict)
 
 
 def visible_answer_items(
     *,
     enquiry: Enquiry | None = None,
     request: AgencyRequest | None = None,
+    enquiries: Iterable[Enquiry | int] | None = None,
     viewer: User | None = None,
     audience: str = Audience.HUB,
 ) -> VisibleAnswers:
@@ -62,15 +72,18 @@ def visible_answer_items(
       MASH-only items, which are named as held by their agency.
     - Outcome reports and transfer packages leave out MASH-only items; the
       referrer's letter holds only items shareable with the family.
+
+    `enquiries` reads several enquiries' answers in one query (a person's chronology).
     """
-    if (enquiry is None) == (request is None):
-        raise ValueError("Give an enquiry or a request")
+    if sum(given is not None for given in (enquiry, request, enquiries)) != 1:
+        raise ValueError("Give an enquiry, a request or enquiries")
     items = AnswerItem.objects.select_related("agency", "created_by").order_by("created_at", "id")
-    items = (
-        items.filter(request=request)
-        if request is not None
-        else items.filter(request__enquiry=enquiry)
-    )
+    if request is not None:
+        items = items.filter(request=request)
+    elif enquiries is not None:
+        items = items.filter(request__enquiry__in=list(enquiries))
+    else:
+        items = items.filter(request__enquiry=enquiry)
 
     if audience == Audience.REFERRER:
         return VisibleAnswers(list(items.filter(sensitivity=Sensitivity.SHAREABLE)))
@@ -89,8 +102,10 @@ def visible_answer_items(
             for i in everything
             if i.sensitivity != Sensitivity.MASH_ONLY or i.agency_id == viewer.agency_id
         ]
-        held = Counter(i.agency.name for i in everything if i not in shown)
-        return VisibleAnswers(shown, dict(sorted(held.items())))
+        hidden = [i for i in everything if i not in shown]
+        held = Counter(i.agency.name for i in hidden)
+        by_request = Counter(i.request_id for i in hidden)
+        return VisibleAnswers(shown, dict(sorted(held.items())), dict(by_request))
     if viewer.has_role(Role.AGENCY_PRACTITIONER):
         return VisibleAnswers(list(items.filter(own_agency)))
     return VisibleAnswers([])
@@ -156,7 +171,16 @@ def agency_queue(*, user: User) -> QuerySet[AgencyRequest]:
                 queryset=ContactPerson.objects.filter(role=PersonRole.CHILD).order_by("position"),
             )
         )
-        .order_by("-status", "deadline_at", "id")
+        # Pending first by an explicit rank: ordering by the status text would
+        # depend on how the statuses happen to spell.
+        .annotate(
+            pending_rank=Case(
+                When(status=RequestStatus.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("pending_rank", "deadline_at", "id")
     )
 
 
@@ -172,3 +196,211 @@ def request_for(*, user: User, pk: int) -> AgencyRequest:
         raise PermissionDenied
     audit.viewed(actor=user, obj=request)
     return request
+
+
+# The hub's enquiry pages (views/manager.py). Each list below is one query,
+# however many agencies, items or amendments the enquiry has.
+
+
+@dataclass
+class EnquiryHistory:
+    consents: list[Consent]
+    overrides: list[ConsentOverride]
+    ratings: list[Rating]
+    requests: list[AgencyRequest]
+    decisions: list[Decision]
+    relationships: list[ContactRelationship]
+
+
+def enquiry_history(*, user: User, enquiry: Enquiry) -> EnquiryHistory:
+    """Consent, overrides, ratings, agency requests and decisions of an enquiry, newest last."""
+    if not user.has_perm("enquiries.view"):
+        raise PermissionDenied
+    return EnquiryHistory(
+        consents=list(enquiry.consents.select_related("recorded_by").order_by("recorded_at", "id")),
+        overrides=list(
+            enquiry.overrides.select_related("proposed_by", "decided_by").order_by(
+                "proposed_at", "id"
+            )
+        ),
+        ratings=list(enquiry.ratings.select_related("rated_by").order_by("rated_at", "id")),
+        requests=list(
+            enquiry.requests.select_related("agency", "answered_by", "not_required_by").order_by(
+                "agency__name", "id"
+            )
+        ),
+        decisions=list(_decisions(enquiry)),
+        relationships=list(
+            ContactRelationship.objects.filter(contact_id=enquiry.contact_id)
+            .select_related("adult", "child")
+            .order_by("adult__position", "child__position", "id")
+        ),
+    )
+
+
+def _decisions(enquiry: Enquiry) -> QuerySet[Decision]:
+    return (
+        enquiry.decisions.select_related("child", "decided_by", "lead_professional_agency")
+        .prefetch_related(
+            "themes",
+            Prefetch(
+                "amendments",
+                queryset=DecisionAmendment.objects.select_related("amended_by").order_by(
+                    "amended_at", "id"
+                ),
+            ),
+        )
+        .order_by("decided_at", "id")
+    )
+
+
+def decision_on(*, user: User, enquiry: Enquiry, pk: int) -> Decision:
+    """One decision on an enquiry the user may view (404 if it is another enquiry's)."""
+    if not user.has_perm("enquiries.view"):
+        raise PermissionDenied
+    decision = _decisions(enquiry).filter(pk=pk).first()
+    if decision is None:
+        raise Http404("No such decision")
+    return decision
+
+
+def override_on(*, user: User, enquiry: Enquiry, pk: int) -> ConsentOverride:
+    """One consent override on an enquiry the user may view."""
+    if not user.has_perm("enquiries.view"):
+        raise PermissionDenied
+    override = (
+        enquiry.overrides.select_related("proposed_by", "decided_by", "enquiry")
+        .filter(pk=pk)
+        .first()
+    )
+    if override is None:
+        raise Http404("No such override")
+    return override
+
+
+def request_on(*, user: User, enquiry: Enquiry, pk: int) -> AgencyRequest:
+    """One agency request on an enquiry the user may view (for the hub's own pages)."""
+    if not user.has_perm("enquiries.view"):
+        raise PermissionDenied
+    request = (
+        enquiry.requests.select_related("agency", "enquiry", "answered_by", "not_required_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise Http404("No such request")
+    return request
+
+
+def re_referrals(*, enquiry: Enquiry) -> dict[int, Decision]:
+    """Children of the enquiry with a referral decision (s47 or s17) on another enquiry in
+    the 12 months before this contact was received: child's person id -> latest such decision.
+    One query, however many children (the rule is the person index's: people.selectors)."""
+    child_ids = [
+        link.person_id for link in enquiry.contact.people.all() if link.role == PersonRole.CHILD
+    ]
+    return re_referral_since(
+        child_ids,
+        enquiry.contact.received_at or enquiry.opened_at,
+        exclude_enquiry_id=enquiry.pk,
+    )
+
+
+# The agency practitioner's request page and the outcome documents
+# (views/agency.py, views/documents.py).
+
+
+@dataclass
+class PeopleOnContact:
+    children: list[ContactPerson]
+    adults: list[ContactPerson]
+    # An adult's ContactPerson id -> how they relate to each child, in words.
+    relationships: dict[int, list[str]]
+
+
+def _people_on_contact(contact_id: int) -> PeopleOnContact:
+    people = list(
+        ContactPerson.objects.filter(contact_id=contact_id).order_by("role", "position", "id")
+    )
+    relationships: dict[int, list[str]] = {}
+    for link in (
+        ContactRelationship.objects.filter(contact_id=contact_id)
+        .select_related("adult", "child")
+        .order_by("adult__position", "child__position", "id")
+    ):
+        relationships.setdefault(link.adult_id, []).append(
+            f"{link.get_relationship_display()} of {link.child.full_name}"
+        )
+    return PeopleOnContact(
+        children=[p for p in people if p.role == PersonRole.CHILD],
+        adults=[p for p in people if p.role == PersonRole.ADULT],
+        relationships=relationships,
+    )
+
+
+def people_on_request(*, user: User, request: AgencyRequest) -> PeopleOnContact:
+    """The children and adults an agency is asked to search for, with their identifying
+    details as the contact recorded them (two queries)."""
+    if not user.has_perm("enquiries.view_request", request):
+        raise PermissionDenied
+    return _people_on_contact(request.enquiry.contact_id)
+
+
+def enquiry_for_documents(*, user: User, pk: int) -> Enquiry:
+    """An enquiry for its outcome documents. Not audited here: the view records which
+    document was viewed or downloaded."""
+    if not user.has_perm("enquiries.outcome_documents"):
+        raise PermissionDenied
+    try:
+        return Enquiry.objects.select_related("contact").get(pk=pk)
+    except Enquiry.DoesNotExist:
+        raise Http404("No such enquiry") from None
+
+
+def people_on_enquiry(*, user: User, enquiry: Enquiry) -> PeopleOnContact:
+    """The children and adults on an enquiry's contact, for the hub and its documents."""
+    if not (user.has_perm("enquiries.view") or user.has_perm("enquiries.outcome_documents")):
+        raise PermissionDenied
+    return _people_on_contact(enquiry.contact_id)
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    ready_for_decision: int = 0
+    awaiting_rating: int = 0
+    overrides_to_authorise: int = 0
+    overdue_requests: int = 0
+    agency_pending: int = 0
+    agency_overdue: int = 0
+
+
+def home_figures(*, user: User) -> HomeFigures:
+    """The counts on a user's home page, each only for those allowed to see it."""
+    from mash.enquiries.models import ConsentOverride, EnquiryStatus, OverrideStatus
+
+    now = clock.now()
+    figures: dict[str, int] = {}
+    if user.has_perm("enquiries.view"):
+        open_requests = AgencyRequest.objects.filter(enquiry__status__in=OPEN_STATUSES)
+        checks = Enquiry.objects.filter(status=EnquiryStatus.CHECKS).annotate(
+            pending=Count("requests", filter=Q(requests__status=RequestStatus.PENDING))
+        )
+        figures["ready_for_decision"] = checks.filter(pending=0).count()
+        figures["awaiting_rating"] = Enquiry.objects.filter(
+            status=EnquiryStatus.AWAITING_RATING
+        ).count()
+        figures["overrides_to_authorise"] = ConsentOverride.objects.filter(
+            status=OverrideStatus.PROPOSED, enquiry__status__in=OPEN_STATUSES
+        ).count()
+        figures["overdue_requests"] = open_requests.filter(
+            status=RequestStatus.PENDING, deadline_at__lte=now
+        ).count()
+    if user.has_perm("enquiries.agency_queue") and user.agency_id is not None:
+        mine = AgencyRequest.objects.filter(
+            agency_id=user.agency_id,
+            enquiry__status__in=OPEN_STATUSES,
+            status=RequestStatus.PENDING,
+        )
+        figures["agency_pending"] = mine.count()
+        figures["agency_overdue"] = mine.filter(deadline_at__lte=now).count()
+    return HomeFigures(**figures)

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from mash.accounts.models import Agency
-from mash.contacts.models import Contact, PersonRole
+from mash.contacts.models import Contact, ContactPerson, PersonRole
 from mash.core import audit, clock
 from mash.core.concurrency import Conflict, bump, lock
 from mash.core.forms import MAX_TEXT_LENGTH
@@ -460,7 +460,9 @@ def answer_request(
 def add_to_answer(*, actor: User, request: AgencyRequest, items: list[ItemEntry]) -> AgencyRequest:
     """Adds to an agency's answer; earlier items stay as they were, with time and author."""
     _require(actor, "enquiries.answer_request", request)
-    request = AgencyRequest.objects.select_for_update().get(pk=request.pk)
+    request = AgencyRequest.objects.select_for_update().select_related("enquiry").get(pk=request.pk)
+    # Once decided, the enquiry's record (and the outcome documents drawn from it) is final.
+    _require_open(request.enquiry)
     if request.status not in (RequestStatus.ANSWERED, RequestStatus.NOTHING_HELD):
         raise Conflict("Answer the request before adding to it.", current=request)
     if not items:
@@ -510,7 +512,8 @@ def decide(
     if existing is not None:
         raise Conflict("Someone else has already decided for this child.", current=existing)
     _require_open(enquiry)
-    if child.pk not in {c.pk for c in children_of(enquiry)}:
+    children = _child_ids(enquiry)
+    if child.pk not in children:
         raise ValidationError({"child": ["This child is not on the enquiry"]})
     errors: dict[str, list[str]] = {}
     if outcome not in Outcome.values:
@@ -528,10 +531,15 @@ def decide(
         errors["lead_professional_agency"] = ["Select the lead professional's agency"]
     if len(referrer_feedback) > MAX_TEXT_LENGTH:
         errors["referrer_feedback"] = [f"Feedback must be {MAX_TEXT_LENGTH:,} characters or fewer"]
-    pending = enquiry.requests.filter(status=RequestStatus.PENDING).exists()
+    # Deciding without every agency's answer, or before any agency was asked,
+    # needs a reason on the record.
+    unasked = not enquiry.rag
+    pending = unasked or enquiry.requests.filter(status=RequestStatus.PENDING).exists()
     if pending and not pending_reason.strip():
         errors["pending_reason"] = [
-            "Some agencies have not answered: enter why you are deciding now"
+            "No agency has been asked yet: enter why you are deciding without checks"
+            if unasked
+            else "Some agencies have not answered: enter why you are deciding now"
         ]
     _raise(errors)
     try:
@@ -565,12 +573,20 @@ def decide(
         obj=enquiry,
         detail={"decision": decision.pk, "child": child.pk, "outcome": outcome},
     )
-    _close_if_decided(actor, enquiry)
+    _close_if_decided(actor, enquiry, children)
     return decision
 
 
-def _close_if_decided(actor: User, enquiry: Enquiry) -> None:
-    children = {c.pk for c in children_of(enquiry)}
+def _child_ids(enquiry: Enquiry) -> set[int]:
+    """The person ids of the enquiry's children (children_of without loading them)."""
+    return set(
+        ContactPerson.objects.filter(
+            contact_id=enquiry.contact_id, role=PersonRole.CHILD
+        ).values_list("person_id", flat=True)
+    )
+
+
+def _close_if_decided(actor: User, enquiry: Enquiry, children: set[int]) -> None:
     decided = set(enquiry.decisions.values_list("child_id", flat=True))
     if children - decided:
         return
@@ -615,16 +631,34 @@ def amend_decision(
         errors["primary_need"] = ["Select the primary need"]
     if any(t not in Theme.values for t in themes or []):
         errors["themes"] = ["Select themes from the list"]
+    # The same rules as a new decision's, for what is being changed.
+    if "rationale" in changes:
+        _text(errors, "rationale", changes["rationale"], "Enter the reasoning for the decision")
+    if "next_team" in changes:
+        if not changes["next_team"].strip():
+            errors["next_team"] = ["Enter the team that acts next"]
+        elif len(changes["next_team"]) > 200:
+            errors["next_team"] = ["The team must be 200 characters or fewer"]
+    if len(changes.get("referrer_feedback", "")) > MAX_TEXT_LENGTH:
+        errors["referrer_feedback"] = [f"Feedback must be {MAX_TEXT_LENGTH:,} characters or fewer"]
     unknown = set(changes) - set(AMENDABLE)
     if unknown:
         raise TypeError(f"amend_decision() cannot change {sorted(unknown)}")
     _raise(errors)
     recorded: dict[str, list[Any]] = {}
+    lead_before = decision.lead_professional_agency_id
     for name, value in changes.items():
+        value = value.strip() if isinstance(value, str) else value
         old = getattr(decision, name)
         if old != value:
             recorded[name] = [getattr(old, "pk", old), getattr(value, "pk", value)]
             setattr(decision, name, value)
+    if decision.outcome != Outcome.EARLY_HELP and decision.lead_professional_agency is not None:
+        # Only early help has a lead professional (as when deciding).
+        decision.lead_professional_agency = None
+        recorded.pop("lead_professional_agency", None)
+        if lead_before is not None:
+            recorded["lead_professional_agency"] = [lead_before, None]
     if themes is not None:
         old_themes = sorted(decision.themes.values_list("theme", flat=True))
         if old_themes != sorted(set(themes)):

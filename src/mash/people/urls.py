@@ -1,5 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from mash.people import views
 
 app_name = "people"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("<int:pk>/", views.record, name="record"),
+    path("<int:pk>/chronology/", views.chronology, name="chronology"),
+]

@@ -13,8 +13,9 @@ from mash.core import demo
 
 class Command(BaseCommand):
     help = (
-        "Create the demo hub (agencies, users, a synthetic person index). Does nothing to a "
-        "database that already holds data unless --reset is given."
+        "Create the demo hub (agencies, users, a synthetic person index, two years of contacts "
+        "and enquiries, and today's open work). Does nothing to a database that already holds "
+        "data unless --reset is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,6 +35,19 @@ class Command(BaseCommand):
             default=2200,
             help="How many people the person index should hold (at least).",
         )
+        parser.add_argument(
+            "--contacts",
+            type=int,
+            default=demo.DEFAULT_CONTACTS,
+            help="How many contacts the two years of history should hold (about).",
+        )
+        parser.add_argument(
+            "--open",
+            type=int,
+            default=demo.DEFAULT_OPEN,
+            dest="open_enquiries",
+            help="How many enquiries are open today, in every state.",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,6 +65,8 @@ class Command(BaseCommand):
             demo.seed(
                 people=options["people"],
                 seed_value=options["seed"],
+                contacts=max(0, options["contacts"]),
+                open_enquiries=max(0, options["open_enquiries"]),
                 log=lambda line: self.stdout.write(f"  {line}"),
             )
         else:
