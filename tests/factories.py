@@ -45,6 +45,11 @@ def practitioner(**kw: Any) -> User:
     return user(Role.AGENCY_PRACTITIONER, **kw)
 
 
+def police_researcher(**kw: Any) -> User:
+    kw.setdefault("agency_", agency(kind=AgencyKind.POLICE))
+    return user(Role.POLICE_RESEARCHER, **kw)
+
+
 def advice_line_worker(**kw: Any) -> User:
     return user(Role.ADVICE_LINE_WORKER, **kw)
 
@@ -61,6 +66,7 @@ ROLE_FACTORIES = {
     Role.HUB_MANAGER: hub_manager,
     Role.REFERRAL_COORDINATOR: coordinator,
     Role.AGENCY_PRACTITIONER: practitioner,
+    Role.POLICE_RESEARCHER: police_researcher,
     Role.ADVICE_LINE_WORKER: advice_line_worker,
     Role.ANALYST: analyst,
     Role.ADMINISTRATOR: administrator,

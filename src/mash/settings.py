@@ -57,15 +57,24 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "rules",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN: see the CSP)
     "mash.core",
     "mash.accounts",
     "mash.people",
     "mash.contacts",
     "mash.enquiries",
+    "mash.api",
+    "mash.reporting",
 ]
 
 MIDDLEWARE = [
+    # Outermost: any error under /api/ (a bad Host, an unknown path, a crash) answers JSON.
+    "mash.api.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -86,7 +95,7 @@ WSGI_APPLICATION = "mash.wsgi.application"
 
 _APP_TEMPLATE_DIRS = [
     BASE_DIR / "src" / "mash" / app / "templates"
-    for app in ("core", "accounts", "people", "contacts", "enquiries")
+    for app in ("core", "accounts", "people", "contacts", "enquiries", "api", "reporting")
 ]
 TEMPLATES = [
     {
@@ -243,6 +252,8 @@ EMAIL_CONFIG = env.email_url(
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mash@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail relay that hangs must not hold up the worker's queue: give up and retry later.
+EMAIL_TIMEOUT = env.int("MASH_EMAIL_TIMEOUT", default=20)
 
 # Time: stored in UTC, shown in Europe/London.
 LANGUAGE_CODE = "en-gb"
@@ -286,3 +297,56 @@ MASH_BASE_URL = (
 # The Django admin never shows authenticator secrets or recovery codes.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 CSRF_FAILURE_VIEW = "mash.core.views.csrf_failure"
+
+# Background work: django-tasks with its database backend (no broker needed).
+# `mash worker` runs the queue and the deadline sweep (see docs/operations.md).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+MASH_SWEEP_SECONDS = env.int("MASH_SWEEP_SECONDS", default=60)
+# Where background exports (census, Annex A, extracts) keep their finished files.
+MASH_EXPORT_DIR = Path(env.str("MASH_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+
+# The REST API for agencies' systems (docs/decisions/0011-api.md): token only, JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["mash.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["mash.api.parsers.JsonParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mash.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNICODE_JSON": True,
+    "STRICT_JSON": True,
+}
+# The largest request body the API reads; a larger one is refused with 413.
+MASH_API_MAX_BODY_BYTES = env.int("MASH_API_MAX_BODY_BYTES", default=256 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mash API",
+    "VERSION": "1",
+    # The long description (authentication, errors, replays) is added by mash.api.schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mash.api.schema.describe",
+    ],
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs describe the API, not anyone's data: anyone may read them.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": False,
+        "displayRequestDuration": True,
+        "defaultModelsExpandDepth": 0,
+    },
+}

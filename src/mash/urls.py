@@ -6,6 +6,11 @@ urlpatterns = [
     path("", include("mash.accounts.urls")),
     path("contacts/", include("mash.contacts.urls")),
     path("people/", include("mash.people.urls")),
+    path("police/", include("mash.contacts.police_urls")),
+    path("advice/", include("mash.contacts.advice_urls")),
+    path("api/", include("mash.api.urls")),
+    path("", include("mash.api.pages")),
+    path("reports/", include("mash.reporting.urls")),
     path("", include("mash.enquiries.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -47,7 +47,6 @@ def _user_for(role: str, hub: journey.Hub, make):
 REFUSED = [
     Role.AGENCY_PRACTITIONER,
     "practitioner_same_agency",  # of the co-ordinator's own agency: still not a hub role
-    Role.ADVICE_LINE_WORKER,
     Role.ANALYST,
     Role.ADMINISTRATOR,
 ]
@@ -67,6 +66,34 @@ def test_other_roles_are_refused_every_contact_page(role, contacts, make, signed
     assert submitted.status == ContactStatus.AWAITING_SCREENING
     assert draft.draft == {"concern": ["draft"]}
     assert not AuditEvent.objects.filter(action="contacts.contact.viewed").exists()
+
+
+@pytest.mark.parametrize("role", [Role.POLICE_RESEARCHER, Role.ADVICE_LINE_WORKER])
+def test_researchers_and_advice_workers_record_contacts_but_see_no_one_elses(
+    role, contacts, make, signed_in
+):
+    # They progress a notification or a call to a contact; the hub's list, its
+    # contacts and other people's drafts stay closed to them.
+    _, draft, submitted = contacts
+    user = make.ROLE_FACTORIES[role]()
+    client = signed_in(user)
+    own = services.save_draft(actor=user, data={"concern": ["mine"]})
+    expected = {
+        "/contacts/": 403,
+        "/contacts/new/": 200,
+        f"/contacts/{draft.pk}/": 403,
+        f"/contacts/{draft.pk}/edit/": 404,
+        f"/contacts/{submitted.pk}/": 403,
+        f"/contacts/{submitted.pk}/edit/": 404,
+        f"/contacts/{own.pk}/edit/": 200,
+    }
+    assert {url: client.get(url).status_code for url in expected} == expected
+    response = client.post(f"/contacts/{draft.pk}/edit/", {**valid_post(), "action": "save"})
+    assert response.status_code == 404
+    draft.refresh_from_db()
+    assert draft.draft == {"concern": ["draft"]}
+    html = client.get(f"/contacts/{own.pk}/edit/").content.decode()
+    assert 'href="/contacts/"' not in html  # no link to a list they cannot open
 
 
 @pytest.mark.parametrize("role", sorted(ALLOWED))

@@ -433,7 +433,18 @@ def test_submission_is_audited_with_counts(hub, frozen):
     assert submitted.detail == {"children": 1, "adults": 2, "linked": 1}
 
 
-@pytest.mark.parametrize("role", ["practitioner", "advice_line_worker", "analyst", "administrator"])
+@pytest.mark.parametrize("role", ["police_researcher", "advice_line_worker"])
+def test_researchers_and_advice_workers_record_contacts(hub, frozen, make, role):
+    # They progress a notification or a call to a contact, through the same service.
+    actor = getattr(make, role)()
+    contact = services.submit_contact(
+        actor=actor, details=journey.details(), people=[journey.child()]
+    )
+    assert contact.submitted_by == actor
+    assert Person.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["practitioner", "analyst", "administrator"])
 def test_only_the_hub_records_contacts(hub, frozen, make, role):
     actor = getattr(make, role)()
     with pytest.raises(PermissionDenied):

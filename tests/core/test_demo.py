@@ -103,7 +103,7 @@ class TestSmallDemo:
         users = {
             u.email: u for u in User.objects.filter(email__in=[s.email for s in demo.SIGN_INS])
         }
-        assert len(users) == len(demo.SIGN_INS) == 8
+        assert len(users) == len(demo.SIGN_INS) == 9
         for sign_in in demo.SIGN_INS:
             user = users[sign_in.email]
             assert set(sign_in.roles) <= user.roles

@@ -378,6 +378,56 @@ class TestTheDemoHub:
     def test_contacts_wait_for_screening(self, hub):
         assert Contact.objects.filter(status=ContactStatus.AWAITING_SCREENING).exists()
 
+    # The front door: police notifications and advice-line calls, through the services.
+
+    def test_notifications_arrive_from_the_forces_system_and_most_are_triaged(self, hub):
+        from mash.contacts.models import PoliceNotification, ReceivedVia
+
+        notifications = PoliceNotification.objects.all()
+        assert notifications.count() > 200
+        assert set(notifications.values_list("received_via", flat=True)) == {ReceivedVia.API}
+        waiting = notifications.filter(outcome="")
+        assert 10 <= waiting.count() <= 40  # this morning's queue
+        triaged = notifications.exclude(outcome="")
+        assert set(triaged.values_list("outcome", flat=True)) >= {
+            "record_only",
+            "share_universal",
+        }
+        assert not triaged.filter(triaged_by__isnull=True).exists()
+        assert not triaged.filter(triaged_at__lt=F("received_at")).exists()
+        received = AuditEvent.objects.filter(action="contacts.police_notification_received")
+        assert received.count() == notifications.count()
+
+    def test_children_are_matched_and_some_notifications_marked_poor(self, hub):
+        from mash.contacts.models import NotificationChild, PoliceNotification
+
+        children = NotificationChild.objects.all()
+        assert children.filter(person__isnull=False).count() > children.count() / 2
+        poor = PoliceNotification.objects.exclude(quality_issue="")
+        assert poor.exists()
+        assert not poor.filter(quality_marked_by__isnull=True).exists()
+
+    def test_no_notification_or_call_is_dated_in_the_future(self, hub):
+        from mash.contacts.models import Consultation, PoliceNotification
+
+        now = timezone.now()
+        assert not PoliceNotification.objects.filter(received_at__gt=now).exists()
+        assert not PoliceNotification.objects.filter(incident_at__gt=F("received_at")).exists()
+        assert not Consultation.objects.filter(called_at__gt=now).exists()
+
+    def test_the_advice_line_logs_calls_and_has_follow_ups_due(self, hub):
+        from mash.contacts.models import Consultation
+
+        calls = Consultation.objects.all()
+        assert calls.count() > 50
+        assert set(calls.values_list("outcome", flat=True)) >= {"advice_only", "early_help"}
+        assert not calls.exclude(created_by__role_grants__role=Role.ADVICE_LINE_WORKER).exists()
+        assert calls.filter(follow_up_done_at__isnull=False).exists()
+        today = clock.localtime(timezone.now()).date()
+        assert calls.filter(follow_up_on__lte=today, follow_up_done_at__isnull=True).exists()
+        logged = AuditEvent.objects.filter(action="contacts.consultation_logged")
+        assert logged.count() == calls.count()
+
 
 @pytest.mark.django_db
 def test_one_seed_gives_one_history():

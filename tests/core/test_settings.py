@@ -126,3 +126,19 @@ def test_production_turns_on_transport_security_and_two_factor(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected
+
+
+def test_production_static_files_collect_with_every_file_they_name(tmp_path):
+    # The manifest storage follows every url() and sourceMappingURL in the built files:
+    # a missing one stops a production deployment, so the whole build is collected here.
+    result = _mash(
+        ["collectstatic", "--noinput"],
+        tmp_path,
+        MASH_ENV="production",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="mash.council.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((tmp_path / "var" / "static" / "staticfiles.json").read_text())
+    for name in ("js/chart.umd.min.js", "js/htmx.min.js", "css/app.css", "js/triage.js"):
+        assert name in manifest["paths"], name

@@ -11,6 +11,7 @@ from mash.core.concurrency import bump
 from mash.core.models import AuditEvent
 from mash.enquiries import services
 from mash.enquiries.models import AgencyRequest, AnswerItem, RequestStatus, Sensitivity
+from mash.people.identifiers import format_nhs_number
 from tests.enquiries import journey
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_a_practitioner_sees_what_they_need_to_search_and_nothing_more(hub, enqu
         SUMMARY_FOR_AGENCIES,
         "Amelia Hart",
         "4 May 2018",
-        NHS_NUMBER,
+        format_nhs_number(NHS_NUMBER),
         UPN,
         "12 Mill Lane, Northam, NM1 2AB",
         "Hillside Academy",

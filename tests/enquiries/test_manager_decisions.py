@@ -361,7 +361,10 @@ def test_deciding_an_unrated_enquiry_asks_why_no_agency_was_asked(signed_in):
     }
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "Why are you deciding before every agency has answered?" in response.content.decode()
+    assert "Why are you deciding before any agency has been asked?" in response.content.decode()
+    assert "No agency has been asked yet: enter why you are deciding without checks" in problem(
+        response
+    )
     assert not Decision.objects.exists()
     response = client.post(url, {**data, "pending_reason": "Police confirmed by phone."})
     assert response.status_code == 302

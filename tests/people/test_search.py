@@ -287,7 +287,12 @@ def test_advice_line_workers_see_no_case_detail_and_no_record_link(make, signed_
     assert "No contacts recorded" in html  # the other Amelia Hart is on no contact
 
 
-ROLES_ALLOWED = {Role.HUB_MANAGER, Role.REFERRAL_COORDINATOR, Role.ADVICE_LINE_WORKER}
+ROLES_ALLOWED = {
+    Role.HUB_MANAGER,
+    Role.REFERRAL_COORDINATOR,
+    Role.ADVICE_LINE_WORKER,
+    Role.POLICE_RESEARCHER,
+}
 
 
 @pytest.mark.parametrize("role", Role.values)

@@ -125,19 +125,35 @@ class AgencyForm(forms.ModelForm):
 
     class Meta:
         model = Agency
-        fields = ("name", "kind", "protocol_signed_on", "co_located", "shared_inbox", "is_active")
+        fields = (
+            "name",
+            "short_name",
+            "kind",
+            "protocol_signed_on",
+            "co_located",
+            "shared_inbox",
+            "is_active",
+        )
         labels = {
             "name": "Agency name",
+            "short_name": "Name on the wall board (optional)",
             "kind": "Kind of agency",
             "shared_inbox": "Shared inbox (optional)",
             "is_active": "The agency is an active member of the hub",
         }
-        help_texts = {"shared_inbox": "Reminders and escalations are also sent here"}
+        help_texts = {
+            "short_name": "Up to 12 characters, for example HV. Left empty, the board "
+            "uses the first 12 characters of the agency's name.",
+            "shared_inbox": "Reminders of requests falling due are also emailed here",
+        }
         error_messages = {
             "name": {
                 "required": "Enter the agency's name",
                 "unique": AGENCY_NAME_TAKEN,
                 "max_length": "Agency name must be 120 characters or fewer",
+            },
+            "short_name": {
+                "max_length": "Name on the wall board must be 12 characters or fewer",
             },
             "kind": {"required": "Select the kind of agency"},
             "shared_inbox": {
@@ -163,6 +179,18 @@ class AgencyForm(forms.ModelForm):
         if clash.exists():
             raise ValidationError(AGENCY_NAME_TAKEN)
         return name
+
+    def clean_short_name(self) -> str:
+        # Two columns with one heading would make the board ambiguous.
+        short = " ".join(str(self.cleaned_data.get("short_name") or "").split())
+        if short:
+            clash = Agency.objects.filter(short_name__iexact=short)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            taken = clash.values_list("name", flat=True).first()
+            if taken is not None:
+                raise ValidationError(f"{taken} is already called {short} on the wall board")
+        return short
 
 
 class UserForm(forms.Form):
@@ -203,6 +231,11 @@ class UserForm(forms.Form):
             "invalid_choice": "Select an agency from the list",
         },
     )
+    is_agency_lead = forms.BooleanField(
+        label="This person is their agency's lead",
+        required=False,
+        help_text="They are told when their agency's requests are overdue",
+    )
     roles = forms.MultipleChoiceField(
         label="Roles",
         choices=Role.choices,
@@ -229,6 +262,7 @@ class UserForm(forms.Form):
                     "phone": instance.phone,
                     "agency": instance.agency_id,
                     "roles": sorted(instance.roles),
+                    "is_agency_lead": instance.is_agency_lead,
                 },
             )
         super().__init__(*args, **kwargs)
@@ -251,6 +285,13 @@ class UserForm(forms.Form):
             )
         return roles
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        roles = cleaned.get("roles")
+        if cleaned.get("is_agency_lead") and roles is not None and not _may_lead(roles):
+            self.add_error("is_agency_lead", LEAD_NEEDS_PRACTITIONER)
+        return cleaned
+
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"]).strip().lower()
         clash = User.objects.filter(email__iexact=email)
@@ -259,6 +300,16 @@ class UserForm(forms.Form):
         if clash.exists():
             raise ValidationError("Someone already signs in with this email address")
         return email
+
+
+LEAD_NEEDS_PRACTITIONER = (
+    "An agency's lead must also be an agency practitioner, to open the overdue requests "
+    "they are told about"
+)
+
+
+def _may_lead(roles: list[str] | set[str] | tuple[str, ...]) -> bool:
+    return Role.AGENCY_PRACTITIONER in roles
 
 
 class PasswordChangeForm(NewPasswordForm):

@@ -37,6 +37,8 @@ class Agency(models.Model):
     """A member agency of the hub."""
 
     name = models.CharField(max_length=120, unique=True)
+    # What the wall board calls the agency in its narrow column (e.g. "HV").
+    short_name = models.CharField(max_length=12, blank=True)
     kind = models.CharField(max_length=32, choices=AgencyKind.choices)
     protocol_signed_on = models.DateField(
         "information-sharing protocol signed on", null=True, blank=True
@@ -55,11 +57,16 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def board_name(self) -> str:
+        return self.short_name or self.name[:12]
+
 
 class Role(models.TextChoices):
     HUB_MANAGER = "hub_manager", "Hub manager"
     REFERRAL_COORDINATOR = "referral_coordinator", "Referral co-ordinator"
     AGENCY_PRACTITIONER = "agency_practitioner", "Agency practitioner"
+    POLICE_RESEARCHER = "police_researcher", "Police researcher"
     ADVICE_LINE_WORKER = "advice_line_worker", "Advice-line worker"
     ANALYST = "analyst", "Analyst"
     ADMINISTRATOR = "administrator", "Administrator"
@@ -96,6 +103,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     is_active = models.BooleanField("active", default=True)
+    # The agency's lead is told when one of its requests becomes overdue.
+    is_agency_lead = models.BooleanField("lead for their agency", default=False)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 

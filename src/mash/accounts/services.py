@@ -26,7 +26,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from mash.accounts.models import Agency, Role, User, UserRole
 from mash.core import audit, clock
 
-AGENCY_FIELDS = ("name", "kind", "protocol_signed_on", "co_located", "shared_inbox", "is_active")
+AGENCY_FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "protocol_signed_on",
+    "co_located",
+    "shared_inbox",
+    "is_active",
+)
 
 
 def _require(actor: User | None, permission: str) -> None:
@@ -56,11 +64,13 @@ def create_agency(
     co_located: bool = True,
     shared_inbox: str = "",
     is_active: bool = True,
+    short_name: str = "",
 ) -> Agency:
     """Creates a member agency and audits it."""
     _require(actor, "accounts.manage_agencies")
     agency = Agency(
         name=name.strip(),
+        short_name=short_name.strip(),
         kind=kind,
         protocol_signed_on=protocol_signed_on,
         co_located=co_located,
@@ -74,7 +84,8 @@ def create_agency(
         action="accounts.agency_created",
         actor=actor,
         obj=agency,
-        detail={"name": agency.name, "kind": kind},
+        detail={"name": agency.name, "kind": kind}
+        | ({"short_name": agency.short_name} if agency.short_name else {}),
         actor_label=_label(actor),
     )
     return agency
@@ -127,6 +138,7 @@ def create_user(
     roles: list[str] | set[str] | tuple[str, ...],
     job_title: str = "",
     phone: str = "",
+    is_agency_lead: bool = False,
     password: str | None = None,
     password_hash: str | None = None,
     send_invitation: bool = True,
@@ -143,6 +155,7 @@ def create_user(
         agency=agency,
         job_title=job_title,
         phone=phone,
+        is_agency_lead=is_agency_lead,
         date_joined=clock.now(),
     )
     if password:
@@ -158,7 +171,8 @@ def create_user(
         action="accounts.user_created",
         actor=actor,
         obj=user,
-        detail={"email": user.email, "agency": agency.name, "roles": sorted(roles)},
+        detail={"email": user.email, "agency": agency.name, "roles": sorted(roles)}
+        | ({"agency_lead": True} if is_agency_lead else {}),
         actor_label=_label(actor),
     )
     if send_invitation and not (password or password_hash):
@@ -195,8 +209,12 @@ def update_user(
     roles: list[str] | set[str] | tuple[str, ...],
     job_title: str = "",
     phone: str = "",
+    is_agency_lead: bool | None = None,
 ) -> User:
-    """Changes a user's details and roles; records what changed."""
+    """Changes a user's details and roles; records what changed.
+
+    is_agency_lead None leaves whether they lead their agency as it is.
+    """
     _require(actor, "accounts.manage_users")
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and actor.pk == user.pk and set(roles) != set(user.roles):
@@ -208,10 +226,13 @@ def update_user(
         "agency": user.agency_id,
         "job_title": user.job_title,
         "phone": user.phone,
+        "is_agency_lead": user.is_agency_lead,
         "roles": sorted(user.roles),
     }
     user.email, user.full_name, user.agency = email.strip().lower(), full_name.strip(), agency
     user.job_title, user.phone = job_title, phone
+    if is_agency_lead is not None:
+        user.is_agency_lead = is_agency_lead
     user.full_clean(exclude=["password"])
     user.save()
     _set_roles(user, roles)
@@ -221,6 +242,7 @@ def update_user(
         "agency": agency.pk,
         "job_title": job_title,
         "phone": phone,
+        "is_agency_lead": user.is_agency_lead,
         "roles": sorted(set(roles)),
     }
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}

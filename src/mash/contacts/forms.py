@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
@@ -27,6 +28,7 @@ from mash.contacts.models import (
 from mash.contacts.services import DUE_DATE_MAX_AHEAD, DUE_DATE_MAX_PAST
 from mash.core import clock
 from mash.core.forms import MAX_TEXT_LENGTH, GovukDateField
+from mash.core.models import LocalAuthority
 from mash.people.identifiers import clean_nhs_number, clean_upn
 from mash.people.matching import Query
 from mash.people.models import Ethnicity, Person, Sex
@@ -108,6 +110,13 @@ class ContactForm(QuietForm):
             "invalid_choice": "Select the referral source",
         },
     )
+    # An incoming transfer: required when the source is 5C or it came from another authority.
+    from_local_authority = forms.ChoiceField(
+        label="Which local authority sent it?",
+        help_text="For a transfer from another local authority (referral source 5C)",
+        required=False,
+        error_messages={"invalid_choice": "Select the local authority that sent it"},
+    )
     referrer_anonymous = forms.BooleanField(
         label="The referrer wants to stay anonymous", required=False
     )
@@ -133,6 +142,14 @@ class ContactForm(QuietForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.authorities = {
+            a.code: a
+            for a in LocalAuthority.objects.filter(is_active=True).order_by("name", "code")
+        }
+        self.fields["from_local_authority"].choices = [  # type: ignore[attr-defined]
+            ("", "Not a transfer from another authority"),
+            *((code, f"{a.name} ({code})") for code, a in self.authorities.items()),
+        ]
         # The error messages say "Concern ..." rather than repeat the whole label.
         self.fields["concern"].error_messages["max_length"] = (
             f"Concern must be {MAX_TEXT_LENGTH:,} characters or fewer"
@@ -170,6 +187,7 @@ class ContactForm(QuietForm):
                 self.add_error("received_time", "Time received cannot be in the future")
             else:
                 cleaned["received_at"] = received
+        self._clean_from_local_authority(cleaned)
         anonymous = cleaned.get("referrer_anonymous")
         if not anonymous and "referrer_name" in cleaned and not cleaned["referrer_name"]:
             self.add_error(
@@ -177,6 +195,30 @@ class ContactForm(QuietForm):
                 "Enter the referrer's name, or select 'The referrer wants to stay anonymous'",
             )
         return cleaned
+
+    def _clean_from_local_authority(self, cleaned: dict[str, Any]) -> None:
+        """The authority that sent an incoming transfer: needed for source 5C or a contact
+        from another authority, and only then."""
+        if self.has_error("from_local_authority"):
+            return
+        code = cleaned.get("from_local_authority") or ""
+        transfer = (
+            cleaned.get("referral_source") == ReferralSource.LA_EXTERNAL
+            or cleaned.get("channel") == Channel.OTHER_LA
+        )
+        cleaned["from_local_authority"] = self.authorities.get(code)
+        if transfer and not code:
+            self.add_error(
+                "from_local_authority",
+                "Select the local authority that sent it: a transfer from another authority "
+                "(source 5C) must say which",
+            )
+        elif code and not transfer:
+            self.add_error(
+                "from_local_authority",
+                "Choose a local authority only for a transfer from another authority: select "
+                "referral source 5C, or choose 'Not a transfer from another authority'",
+            )
 
 
 # --- Children and adults ---------------------------------------------------------------------
@@ -547,6 +589,72 @@ def initial_data() -> Data:
             "adults-0-ethnicity": [Ethnicity.NOBT],
         }
     )
+
+
+@dataclass(frozen=True)
+class PrefillPerson:
+    """A person to put on a new contact: as another record named them, perhaps linked."""
+
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: dt.date | None = None
+    person_id: int | None = None  # an existing person index record to link
+    # For an adult: (index of the child, Relationship value) pairs.
+    relationships: tuple[tuple[int, str], ...] = ()
+
+
+def prefilled_data(
+    *,
+    received_at: dt.datetime,
+    channel: str,
+    referral_source: str,
+    concern: str,
+    children: list[PrefillPerson],
+    adults: list[PrefillPerson] | None = None,
+    referrer: dict[str, str] | None = None,
+) -> Data:
+    """A contact form's data filled in from a police notification or an advice-line call.
+
+    Saved as a draft, it opens in the contact form for the user to check and finish;
+    nothing is submitted for them.
+    """
+    when = received_at.astimezone(clock.LONDON)
+    data: Data = {
+        "received_date-day": [str(when.day)],
+        "received_date-month": [str(when.month)],
+        "received_date-year": [str(when.year)],
+        "received_time": [when.strftime("%H:%M")],
+        "channel": [channel],
+        "referral_source": [referral_source],
+        "concern": [concern[:MAX_TEXT_LENGTH]],
+        "children-TOTAL_FORMS": [str(max(1, min(len(children), MAX_BLOCKS)))],
+        "adults-TOTAL_FORMS": [str(min(len(adults or []), MAX_BLOCKS))],
+    }
+    for key, value in (referrer or {}).items():
+        if f"referrer_{key}" in CONTACT_KEYS:
+            data[f"referrer_{key}"] = [value]
+    blocks = ((CHILDREN, children[:MAX_BLOCKS]), (ADULTS, (adults or [])[:MAX_BLOCKS]))
+    for prefix, people in blocks:
+        for i, person in enumerate(people):
+            block = f"{prefix}-{i}"
+            data[f"{block}-given_name"] = [person.given_name]
+            data[f"{block}-family_name"] = [person.family_name]
+            data[f"{block}-sex"] = [Sex.UNKNOWN]
+            data[f"{block}-ethnicity"] = [Ethnicity.NOBT]
+            if person.date_of_birth is not None:
+                data[f"{block}-date_of_birth-day"] = [str(person.date_of_birth.day)]
+                data[f"{block}-date_of_birth-month"] = [str(person.date_of_birth.month)]
+                data[f"{block}-date_of_birth-year"] = [str(person.date_of_birth.year)]
+            # Offer the matches at once; a known link is chosen already.
+            data[f"{block}-matched"] = ["1"]
+            if person.person_id is not None:
+                data[f"{block}-link_to"] = [str(person.person_id)]
+            for child_index, relationship in person.relationships:
+                if prefix == ADULTS and 0 <= child_index < len(children):
+                    data[f"{block}-relationship_{child_index}"] = [relationship]
+    if not children:
+        data["children-0-sex"], data["children-0-ethnicity"] = [Sex.UNKNOWN], [Ethnicity.NOBT]
+    return normalise(data)
 
 
 # --- Screening -------------------------------------------------------------------------------

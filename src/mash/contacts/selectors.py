@@ -80,8 +80,12 @@ def draft_for(*, user: User, pk: int, viewing: bool = True) -> Contact:
     service that writes it.
     """
     _require(user, "contacts.record")
+    contacts = Contact.objects.select_related("created_by")
+    if not user.has_perm("contacts.view"):
+        # A police researcher or advice-line worker finishes only the contacts they began.
+        contacts = contacts.filter(created_by=user)
     try:
-        contact = Contact.objects.select_related("created_by").get(pk=pk)
+        contact = contacts.get(pk=pk)
     except Contact.DoesNotExist:
         raise Http404 from None
     if viewing and contact.status == ContactStatus.DRAFT:

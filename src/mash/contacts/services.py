@@ -14,16 +14,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from mash.contacts.models import (
+    Channel,
     Contact,
     ContactPerson,
     ContactRelationship,
     ContactStatus,
     PersonRole,
+    ReferralSource,
     ScreeningOutcome,
 )
 from mash.core import audit, clock
 from mash.core.concurrency import Conflict, bump, lock
 from mash.core.forms import MAX_TEXT_LENGTH
+from mash.core.models import LocalAuthority
 from mash.people import services as people_services
 from mash.people.identifiers import clean_nhs_number, clean_upn
 from mash.people.models import Household, Person
@@ -49,6 +52,8 @@ class Details:
     referrer_organisation: str = ""
     referrer_phone: str = ""
     referrer_email: str = ""
+    # An incoming transfer (source 5C, or from another authority): the authority that sent it.
+    from_local_authority: LocalAuthority | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,26 @@ def _check(details: Details, people: list[PersonEntry]) -> None:
         if len(getattr(details, name)) > MAX_TEXT_LENGTH:
             errors.setdefault(name, []).append(
                 f"This must be {MAX_TEXT_LENGTH:,} characters or fewer"
+            )
+    sender = details.from_local_authority
+    transfer_in = (
+        details.referral_source == ReferralSource.LA_EXTERNAL or details.channel == Channel.OTHER_LA
+    )
+    if sender is None and transfer_in:
+        errors.setdefault("from_local_authority", []).append(
+            "Select the local authority that sent it"
+        )
+    if sender is not None:
+        if not (
+            details.referral_source == ReferralSource.LA_EXTERNAL
+            or details.channel == Channel.OTHER_LA
+        ):
+            errors.setdefault("from_local_authority", []).append(
+                "Choose a local authority only for a transfer from another authority"
+            )
+        elif not LocalAuthority.objects.filter(pk=sender.pk, is_active=True).exists():
+            errors.setdefault("from_local_authority", []).append(
+                "Select the local authority that sent it from the list"
             )
     children = [p for p in people if p.role == PersonRole.CHILD]
     if not children:

@@ -179,7 +179,11 @@ def _save_draft(request: HttpRequest, user: User, page: Page) -> HttpResponse:
     messages.success(
         request,
         f"Draft {contact.reference} saved at {when.astimezone(clock.LONDON):%H:%M}. "
-        "Anyone in the hub can finish it from the contacts list.",
+        + (
+            "Anyone in the hub can finish it from the contacts list."
+            if user.has_perm("contacts.view")
+            else "Finish it later from the notification or call it came from."
+        ),
     )
     return redirect("contacts:edit", pk=contact.pk)
 
@@ -306,7 +310,7 @@ def _map_service_errors(
     for key, messages_ in error.message_dict.items():
         target: BaseForm
         field: str | None
-        if key in ("concern", "family_told"):
+        if key in ("concern", "family_told", "from_local_authority"):
             target, field = contact_form, key
         elif key == "received_at":
             target, field = contact_form, "received_time"
@@ -343,6 +347,7 @@ def _submit(request: HttpRequest, user: User, page: Page) -> HttpResponse:
             referrer_organisation=data["referrer_organisation"],
             referrer_phone=data["referrer_phone"],
             referrer_email=data["referrer_email"],
+            from_local_authority=data["from_local_authority"],
         )
         try:
             contact = services.submit_contact(
@@ -363,6 +368,8 @@ def _submit(request: HttpRequest, user: User, page: Page) -> HttpResponse:
                 request,
                 f"Contact {contact.reference} recorded. It is waiting to be screened.",
             )
+            if not user.has_perm("contacts.view"):  # a researcher or advice-line worker
+                return redirect("core:home")
             return redirect("contacts:detail", pk=contact.pk)
     # Not submitted: keep what was typed as the draft, so nothing is lost if they walk away.
     try:

@@ -248,3 +248,8 @@ def _format(delta: dt.timedelta) -> str:
 def _require_aware(moment: dt.datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("Deadlines need timezone-aware datetimes")
+
+
+def localtime(moment: dt.datetime) -> dt.datetime:
+    """A moment in the hub's time zone (Europe/London), for messages."""
+    return moment.astimezone(LONDON)

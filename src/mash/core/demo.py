@@ -21,8 +21,9 @@ from faker import Faker
 
 from mash.accounts import services as account_services
 from mash.accounts.models import Agency, AgencyKind, Role, User
-from mash.core import clock, demo_history
+from mash.core import clock, demo_front_door, demo_history, local_authorities
 from mash.core import services as core_services
+from mash.core.models import LocalAuthority
 from mash.people import services as people_services
 from mash.people.identifiers import nhs_check_digit, upn_check_letter
 from mash.people.models import Ethnicity, Sex
@@ -36,25 +37,25 @@ DEFAULT_OPEN = 30
 EMAIL_DOMAIN = "mash.example"
 POSTCODE_DISTRICTS = ("SE1", "SE5", "SE15", "SE16", "SE17", "SE21", "SE22", "SE24")
 
-# name, kind, co-located, months since the protocol was signed (all before the demo's two
-# years of history begin)
-AGENCIES: tuple[tuple[str, str, bool, int], ...] = (
-    ("Children's Social Care", AgencyKind.CHILDRENS_SOCIAL_CARE, True, 60),
-    ("Police: Public Protection Unit", AgencyKind.POLICE, True, 60),
-    ("Northbridge University Hospital", AgencyKind.HEALTH_ACUTE, False, 48),
-    ("Community Health Services", AgencyKind.HEALTH_COMMUNITY, True, 48),
-    ("GP Federation", AgencyKind.HEALTH_GP, False, 36),
-    ("Health Visiting", AgencyKind.HEALTH_VISITING, True, 48),
-    ("School Nursing", AgencyKind.HEALTH_SCHOOL_NURSING, False, 40),
-    ("Maternity Services", AgencyKind.HEALTH_MATERNITY, False, 30),
-    ("Education Safeguarding", AgencyKind.EDUCATION, True, 60),
-    ("Early Years", AgencyKind.EARLY_YEARS, False, 27),
-    ("Housing Options", AgencyKind.HOUSING, True, 36),
-    ("Probation Service", AgencyKind.PROBATION, True, 50),
-    ("Youth Justice Service", AgencyKind.YOUTH_JUSTICE, False, 44),
-    ("Adult Mental Health", AgencyKind.ADULT_MENTAL_HEALTH, False, 28),
-    ("CAMHS", AgencyKind.CAMHS, False, 29),
-    ("Domestic Abuse Service", AgencyKind.DOMESTIC_ABUSE, True, 26),
+# name, name on the wall board, kind, co-located, months since the protocol was signed (all
+# before the demo's two years of history begin)
+AGENCIES: tuple[tuple[str, str, str, bool, int], ...] = (
+    ("Children's Social Care", "CSC", AgencyKind.CHILDRENS_SOCIAL_CARE, True, 60),
+    ("Police: Public Protection Unit", "Police", AgencyKind.POLICE, True, 60),
+    ("Northbridge University Hospital", "Hospital", AgencyKind.HEALTH_ACUTE, False, 48),
+    ("Community Health Services", "Community", AgencyKind.HEALTH_COMMUNITY, True, 48),
+    ("GP Federation", "GP", AgencyKind.HEALTH_GP, False, 36),
+    ("Health Visiting", "HV", AgencyKind.HEALTH_VISITING, True, 48),
+    ("School Nursing", "SN", AgencyKind.HEALTH_SCHOOL_NURSING, False, 40),
+    ("Maternity Services", "Maternity", AgencyKind.HEALTH_MATERNITY, False, 30),
+    ("Education Safeguarding", "Education", AgencyKind.EDUCATION, True, 60),
+    ("Early Years", "Early Years", AgencyKind.EARLY_YEARS, False, 27),
+    ("Housing Options", "Housing", AgencyKind.HOUSING, True, 36),
+    ("Probation Service", "Probation", AgencyKind.PROBATION, True, 50),
+    ("Youth Justice Service", "YJS", AgencyKind.YOUTH_JUSTICE, False, 44),
+    ("Adult Mental Health", "AMH", AgencyKind.ADULT_MENTAL_HEALTH, False, 28),
+    ("CAMHS", "CAMHS", AgencyKind.CAMHS, False, 29),
+    ("Domestic Abuse Service", "DA", AgencyKind.DOMESTIC_ABUSE, True, 26),
 )
 
 
@@ -74,6 +75,9 @@ SIGN_INS: tuple[DemoSignIn, ...] = (
     DemoSignIn(
         f"police@{EMAIL_DOMAIN}", (Role.AGENCY_PRACTITIONER,), "Police: Public Protection Unit"
     ),
+    DemoSignIn(
+        f"researcher@{EMAIL_DOMAIN}", (Role.POLICE_RESEARCHER,), "Police: Public Protection Unit"
+    ),
     DemoSignIn(f"health@{EMAIL_DOMAIN}", (Role.AGENCY_PRACTITIONER,), "Health Visiting"),
     DemoSignIn(f"education@{EMAIL_DOMAIN}", (Role.AGENCY_PRACTITIONER,), "Education Safeguarding"),
     DemoSignIn(f"adviceline@{EMAIL_DOMAIN}", (Role.ADVICE_LINE_WORKER,), "Children's Social Care"),
@@ -88,7 +92,7 @@ MORE_STAFF: tuple[tuple[tuple[str, ...], str, int], ...] = (
     ((Role.ADVICE_LINE_WORKER,), "Children's Social Care", 1),
     ((Role.ANALYST,), "Children's Social Care", 1),
     ((Role.ADMINISTRATOR,), "Children's Social Care", 1),
-    ((Role.AGENCY_PRACTITIONER,), "Police: Public Protection Unit", 2),
+    ((Role.AGENCY_PRACTITIONER,), "Police: Public Protection Unit", 1),
     ((Role.AGENCY_PRACTITIONER,), "Northbridge University Hospital", 1),
     ((Role.AGENCY_PRACTITIONER,), "Community Health Services", 1),
     ((Role.AGENCY_PRACTITIONER,), "GP Federation", 1),
@@ -185,6 +189,8 @@ def seed(
         # One Faker for the staff and then the index: one seed gives one hub, names and all.
         faker = Faker("en_GB")
         faker.seed_instance(seed_value)
+        # The migration loads them; a reset (flush) empties the table, so load them again.
+        local_authorities.sync(LocalAuthority)
         with clock.at(live_from):
             _seed_staff(faker, log)
         _seed_index(people, seed_value, faker, log, live_from=live_from, now=now)
@@ -196,18 +202,24 @@ def seed(
                 now=now,
                 log=log,
             )
+            demo_front_door.seed_front_door(seed_value=seed_value, now=now, log=log)
 
 
 def _seed_staff(faker: Faker, log: Callable[[str], None]) -> None:
     today = timezone.localdate()
     core_services.update_hub(
-        actor=None, name=HUB_NAME, local_authority_name=LOCAL_AUTHORITY, la_code=LA_CODE
+        actor=None,
+        name=HUB_NAME,
+        local_authority_name=LOCAL_AUTHORITY,
+        la_code=LA_CODE,
+        postcode_areas=" ".join(POSTCODE_DISTRICTS),
     )
     agencies: dict[str, Agency] = {}
-    for name, kind, co_located, months in AGENCIES:
+    for name, short_name, kind, co_located, months in AGENCIES:
         agencies[name] = account_services.create_agency(
             actor=None,
             name=name,
+            short_name=short_name,
             kind=kind,
             co_located=co_located,
             protocol_signed_on=today - dt.timedelta(days=30 * months),
@@ -219,6 +231,15 @@ def _seed_staff(faker: Faker, log: Callable[[str], None]) -> None:
     password = settings.MASH_DEMO_PASSWORD
     password_hash = make_password(password)
     staff = 0
+    # The first practitioner of each agency leads it (told when its requests are overdue).
+    led: set[str] = set()
+
+    def lead(agency_name: str, roles: tuple[str, ...]) -> bool:
+        if Role.AGENCY_PRACTITIONER not in roles or agency_name in led:
+            return False
+        led.add(agency_name)
+        return True
+
     for sign_in in SIGN_INS:
         user = User(email=sign_in.email, full_name=faker.name())
         validate_password(password, user)
@@ -229,6 +250,7 @@ def _seed_staff(faker: Faker, log: Callable[[str], None]) -> None:
             agency=agencies[sign_in.agency],
             roles=sign_in.roles,
             job_title=Role(sign_in.roles[0]).label,
+            is_agency_lead=lead(sign_in.agency, sign_in.roles),
             password_hash=password_hash,
             send_invitation=False,
         )
@@ -244,6 +266,7 @@ def _seed_staff(faker: Faker, log: Callable[[str], None]) -> None:
                 agency=agencies[agency_name],
                 roles=roles,
                 job_title=Role(roles[0]).label,
+                is_agency_lead=lead(agency_name, roles),
                 password_hash=password_hash,
                 send_invitation=False,
             )

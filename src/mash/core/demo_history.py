@@ -36,7 +36,7 @@ from mash.contacts import services as contact_services
 from mash.contacts.models import Channel, Contact, PersonRole, ReferralSource, Relationship
 from mash.contacts.models import ScreeningOutcome as Screening
 from mash.core import clock
-from mash.core.models import Hub
+from mash.core.models import Hub, LocalAuthority
 from mash.enquiries import services as enquiry_services
 from mash.enquiries.models import (
     AgencyRequest,
@@ -59,6 +59,9 @@ DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
 HISTORY_DAYS = 730
+# Where transfers in come from: the demo hub's neighbours (Greenwich, Lambeth, Lewisham,
+# Bromley, Croydon), by the Department for Education's codes.
+NEIGHBOUR_LA_CODES = ("203", "208", "209", "305", "306")
 RE_REFERRAL_WINDOW = dt.timedelta(days=365)
 
 # --------------------------------------------------------------------------------------
@@ -2299,6 +2302,11 @@ class Planner:
             for _ in range(4)
         ]
         self.surgeries = [f"{self.faker.last_name()} Medical Practice" for _ in range(8)]
+        self.neighbours = list(
+            LocalAuthority.objects.filter(code__in=NEIGHBOUR_LA_CODES, is_active=True).order_by(
+                "code"
+            )
+        )
         self.homes = load_homes(self.today, self.schools, self.surgeries)
         self._cum = list(
             itertools.accumulate(self.rng.choice((0.3, 1, 1, 1, 2, 3)) for _ in self.homes)
@@ -2710,12 +2718,20 @@ class Planner:
                 f"Transfer of concern: the family moved to Northbridge from our area "
                 f"{rng.choice(('last month', 'in the summer', 'three weeks ago'))}. {concern}"
             )
+        channel = _weighted(rng, CHANNELS.get(channel_key, CHANNELS["any"]))
         details = contact_services.Details(
             received_at=at,
-            channel=_weighted(rng, CHANNELS.get(channel_key, CHANNELS["any"])),
+            channel=channel,
             referral_source=source,
             concern=concern,
             family_told=told,
+            # A transfer in names the authority that sent it: a neighbouring one.
+            from_local_authority=(
+                rng.choice(self.neighbours)
+                if (source == ReferralSource.LA_EXTERNAL or channel == Channel.OTHER_LA)
+                and self.neighbours
+                else None
+            ),
             **self.referrer(source, home, ctx["mother_full"]),
         )
         case = Case(

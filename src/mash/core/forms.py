@@ -125,6 +125,7 @@ class AuditSearchForm(forms.Form):
 
 
 LA_CODE_MESSAGE = "Local authority code must be 3 numbers, for example 204"
+POSTCODE_AREAS_LENGTH_MESSAGE = "Postcode areas must be 500 characters or fewer"
 
 
 class HubSettingsForm(forms.ModelForm):
@@ -132,11 +133,19 @@ class HubSettingsForm(forms.ModelForm):
         from mash.core.models import Hub
 
         model = Hub
-        fields = ("name", "local_authority_name", "la_code")
+        fields = ("name", "local_authority_name", "la_code", "postcode_areas")
         labels = {
             "name": "Hub name",
             "local_authority_name": "Local authority",
             "la_code": "Local authority code",
+            "postcode_areas": "Postcode areas the hub covers",
+        }
+        help_texts = {
+            "postcode_areas": (
+                "Postcode areas (like NM) or districts (like NM1 or NX12), separated by spaces "
+                "or commas. A child living elsewhere is flagged for the hub to check which "
+                "authority is responsible. Leave blank to flag no one."
+            ),
         }
         error_messages = {
             "name": {
@@ -147,7 +156,20 @@ class HubSettingsForm(forms.ModelForm):
                 "max_length": "Local authority must be 120 characters or fewer",
             },
             "la_code": {"max_length": LA_CODE_MESSAGE},
+            "postcode_areas": {"max_length": POSTCODE_AREAS_LENGTH_MESSAGE},
         }
+
+    def clean_postcode_areas(self) -> str:
+        from mash.core.local_authorities import parse_areas
+
+        areas, wrong = parse_areas(str(self.cleaned_data.get("postcode_areas", "")))
+        if wrong:
+            shown = ", ".join(w[:20] for w in wrong[:5])
+            raise ValidationError(
+                "Postcode areas must be areas like NM or districts like NM1, separated by "
+                f"spaces or commas. Not an area or district: {shown}"
+            )
+        return " ".join(areas)
 
     def clean_la_code(self) -> str:
         code = str(self.cleaned_data.get("la_code", "")).strip()

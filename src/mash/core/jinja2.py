@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from mash.core import navigation
 from mash.core.govuk import govuk_error_summary, govuk_field
+from mash.people.identifiers import format_nhs_number
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -40,6 +41,13 @@ def link_html(href: str, text: object, classes: str = "govuk-link") -> Markup:
     return Markup(format_html('<a class="{}" href="{}">{}</a>', classes, href, text))  # noqa: S704
 
 
+def _unread_notifications(request: Any) -> int:
+    """The header's count of unread notifications (one query per request at most)."""
+    from mash.core.views_notifications import unread_count
+
+    return unread_count(request)
+
+
 def environment(**options: Any) -> Environment:
     loader = options.pop("loader")
     options["loader"] = ChoiceLoader(
@@ -53,7 +61,9 @@ def environment(**options: Any) -> Environment:
         static=static,
         get_messages=get_messages,
         nav_items=navigation.items_for,
+        unread_notifications=_unread_notifications,
         govuk_field=govuk_field,
+        format_nhs_number=format_nhs_number,
         govuk_error_summary=govuk_error_summary,
         link_html=link_html,
         service_name=settings.MASH_SERVICE_NAME,

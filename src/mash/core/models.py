@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from mash.core.clock import Duration, DurationUnit, WorkingCalendar
@@ -21,6 +22,9 @@ class Hub(models.Model):
         blank=True,
         help_text="The Department for Education's 3-digit code for the local authority.",
     )
+    # The postcode areas or districts the hub covers ("NM1 NM2 NX"): a child living
+    # there is the hub's own; anyone else's is another authority's responsibility.
+    postcode_areas = models.CharField(max_length=500, blank=True)
 
     # How long agencies have to answer, per RAG rating (see core/clock.py).
     urgent_amount = models.PositiveSmallIntegerField(default=4)
@@ -45,6 +49,8 @@ class Hub(models.Model):
     opens_at = models.TimeField(default=dt.time(9, 0))
     closes_at = models.TimeField(default=dt.time(17, 0))
     skip_bank_holidays = models.BooleanField(default=True)
+    # The wall board shows this many seconds per page when rows do not fit.
+    board_page_seconds = models.PositiveSmallIntegerField(default=20)
 
     class Meta:
         verbose_name = "hub"
@@ -154,3 +160,64 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class Team(models.Model):
+    """A team in the hub that an enquiry is allocated to (screens can show one team)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="core_team_name_unique_any_case"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NotificationKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    OVERDUE = "overdue", "Overdue"
+
+
+class Notification(models.Model):
+    """A message in someone's notifications list, linking to what it is about."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    message = models.CharField(max_length=300)
+    link = models.CharField(max_length=200)
+    # What raised it, so the same event never notifies the same person twice.
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "key"], name="core_notification_once"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LocalAuthority(models.Model):
+    """An English local authority, by the Department for Education's 3-digit code."""
+
+    code = models.CharField(max_length=3, unique=True)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "local authorities"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

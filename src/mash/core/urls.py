@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mash.core import views
+from mash.core import views, views_notifications, views_teams
 
 app_name = "core"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("settings/hub/", views.hub_settings, name="hub_settings"),
     path("settings/hub/clocks/", views.clock_settings, name="clock_settings"),
+    *views_notifications.urlpatterns,
+    *views_teams.urlpatterns,
 ]

@@ -28,6 +28,7 @@ from mash.core.forms import (
     HubSettingsForm,
 )
 from mash.core.models import AuditEvent, ClosureDay, Hub
+from mash.core.spreadsheet import safe_cell as _csv_safe
 from mash.people.selectors import person_index_size
 
 AUDIT_PAGE_SIZE = 50
@@ -140,19 +141,42 @@ def _panels(user: User) -> list[dict[str, Any]]:
             }
         )
     if user.has_role(Role.ADVICE_LINE_WORKER):
-        panels.append(
-            {
-                "role": Role.ADVICE_LINE_WORKER,
-                "title": "Advice line",
-                "cards": [
-                    _card(
-                        "Search people",
-                        "Whether a child or adult is known to the hub.",
-                        reverse("people:search"),
-                    ),
-                ],
-            }
-        )
+        from mash.contacts import advice
+        from mash.contacts.views_advice import home_follow_ups
+
+        advice_panel: dict[str, Any] = {
+            "role": Role.ADVICE_LINE_WORKER,
+            "title": "Advice line",
+            "cards": [
+                _card(
+                    "Search people",
+                    "Whether a child or adult is known to the hub.",
+                    reverse("people:search"),
+                ),
+                _card(
+                    "Log a call",
+                    "A professional talking a worry through.",
+                    reverse("advice:new"),
+                ),
+                _card(
+                    "Follow-ups due on the line",
+                    "Due today or overdue, whoever logged the call.",
+                    reverse("advice:follow_ups"),
+                    advice.follow_ups(user=user, due_by=advice.today()).count(),
+                ),
+                _card(
+                    "Calls and figures",
+                    "Your calls, everyone's, and the monthly figures.",
+                    reverse("advice:list"),
+                ),
+            ],
+            # Below the cards: the worker's own follow-ups due (advice/_home_follow_ups.html).
+            "include": "advice/_home_follow_ups.html",
+            "follow_ups": home_follow_ups(user),
+        }
+        panels.append(advice_panel)
+    if user.has_role(Role.POLICE_RESEARCHER):
+        panels.append(_police_researcher_panel(user))
     if user.has_role(Role.ANALYST):
         panels.append(
             {
@@ -160,8 +184,10 @@ def _panels(user: User) -> list[dict[str, Any]]:
                 "title": "Analyst",
                 "cards": [
                     _card(
-                        "Performance and themes",
-                        "Reports will be listed here. You see aggregates only.",
+                        "Reports",
+                        "Performance, themes and hotspots, police notification quality, advice "
+                        "line figures and the pseudonymised extract. You see no named record.",
+                        reverse("reporting:index"),
                     ),
                 ],
             }
@@ -190,6 +216,11 @@ def _panels(user: User) -> list[dict[str, Any]]:
                         reverse("core:hub_settings"),
                     ),
                     _card(
+                        "Wall screens",
+                        "Screens that show the board of open enquiries.",
+                        reverse("enquiries:screen_list"),
+                    ),
+                    _card(
                         "Audit log",
                         "Sign-ins, lockouts and every change.",
                         reverse("core:audit_log"),
@@ -198,6 +229,40 @@ def _panels(user: User) -> list[dict[str, Any]]:
             }
         )
     return panels
+
+
+def _police_researcher_panel(user: User) -> dict[str, Any]:
+    """Police notifications waiting for triage: how many, and how long the oldest has waited."""
+    from mash.contacts import triage_selectors
+    from mash.core import clock
+
+    count, oldest = triage_selectors.figures(user=user)
+    queue = reverse("police:queue")
+    waited = triage_selectors.waited(oldest.received_at, clock.now()) if oldest else None
+    received = f"{clock.localtime(oldest.received_at):%-d %B, %H:%M}" if oldest else ""
+    return {
+        "role": Role.POLICE_RESEARCHER,
+        "title": "Police researcher",
+        "cards": [
+            _card(
+                "Notifications waiting",
+                "Police notifications waiting to be triaged, oldest first.",
+                queue,
+                count,
+            ),
+            _card(
+                "Oldest waiting",
+                f"{oldest.reference}, received {received}." if oldest else "Nothing is waiting.",
+                reverse("police:detail", args=[oldest.pk]) if oldest else None,
+                waited,
+            ),
+            _card(
+                "Recently triaged",
+                "The last 50 outcomes recorded.",
+                reverse("police:triaged"),
+            ),
+        ],
+    }
 
 
 @login_required
@@ -280,13 +345,6 @@ def _audit_csv_rows(events: Any) -> Iterator[str]:
                 _csv_safe(json.dumps(event.detail, ensure_ascii=False, sort_keys=True)),
             ]
         )
-
-
-def _csv_safe(value: str) -> str:
-    """Stops a spreadsheet from running a cell as a formula (CSV injection)."""
-    if value and (value[0] in "\t\r" or value.lstrip()[:1] in ("=", "+", "-", "@")):
-        return "'" + value
-    return value
 
 
 @login_required

@@ -33,6 +33,11 @@ OPEN_STATUSES = (
 )
 
 
+class ClosedAs(models.TextChoices):
+    DECIDED = "decided", "Decided"
+    TRANSFERRED = "transferred", "Transferred to another authority"
+
+
 class Enquiry(models.Model):
     """A contact progressed to multi-agency checks."""
 
@@ -51,12 +56,25 @@ class Enquiry(models.Model):
     rated_at = models.DateTimeField(null=True, blank=True)
     # What the agencies are told so they can search their systems.
     summary_for_agencies = models.TextField(blank=True)
+    team = models.ForeignKey(
+        "core.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="enquiries"
+    )
     proposed_rag = models.CharField(max_length=8, choices=Rag.choices, blank=True)
     proposed_rag_reason = models.TextField(blank=True)
     proposed_rag_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_as = models.CharField(max_length=12, choices=ClosedAs.choices, blank=True)
+    # The authority responsible for the children: the hub's own (None) or another.
+    responsible_la = models.ForeignKey(
+        "core.LocalAuthority",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="responsible local authority",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -196,6 +214,8 @@ class AgencyRequest(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
     clock_started_at = models.DateTimeField(default=timezone.now)
     deadline_at = models.DateTimeField(db_index=True)
+    # When 75% of the time has run (counted as the clock counts): the reminder.
+    reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
     duration_amount = models.PositiveSmallIntegerField()
     duration_unit = models.CharField(max_length=16, choices=DurationUnit.choices)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -400,3 +420,81 @@ class DecisionAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment to {self.decision}"
+
+
+class AlertKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder at 75% of the time"
+    OVERDUE = "overdue", "Overdue at the deadline"
+
+
+class RequestAlert(models.Model):
+    """That a request's reminder or overdue escalation was raised, once per clock.
+
+    The unique constraint is what makes the sweep safe to run twice or in two
+    workers at once: the second insert fails and notifies nobody.
+    """
+
+    request = models.ForeignKey(AgencyRequest, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    clock_started_at = models.DateTimeField()
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "clock_started_at"],
+                name="enquiries_alert_once_per_clock",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request}: {self.kind}"
+
+
+class BoardScreen(models.Model):
+    """A wall screen allowed to show the board, by a token only its URL carries."""
+
+    name = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The slice this screen shows, as the board's URL query (e.g. "rag=red&agency=3").
+    filters = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class EnquiryTransfer(models.Model):
+    """An enquiry handed to the authority responsible for the children, and what was sent."""
+
+    enquiry = models.OneToOneField(Enquiry, on_delete=models.PROTECT, related_name="transfer")
+    to_la = models.ForeignKey(
+        "core.LocalAuthority", on_delete=models.PROTECT, related_name="+", verbose_name="to"
+    )
+    recipient = models.CharField(max_length=200)  # the team or person it went to
+    recipient_email = models.EmailField(blank=True)
+    reason = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # SHA-256 of the JSON package as produced, so a copy can be checked later.
+    package_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.enquiry} to {self.to_la}"

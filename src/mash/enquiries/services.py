@@ -19,7 +19,8 @@ from mash.contacts.models import Contact, ContactPerson, PersonRole
 from mash.core import audit, clock
 from mash.core.concurrency import Conflict, bump, lock
 from mash.core.forms import MAX_TEXT_LENGTH
-from mash.core.models import Hub
+from mash.core.models import Hub, Team
+from mash.enquiries import deadlines
 from mash.enquiries.models import (
     AgencyRequest,
     AnswerItem,
@@ -46,6 +47,10 @@ from mash.people.models import Person
 
 if TYPE_CHECKING:
     from mash.accounts.models import User
+
+
+# rate_enquiry(team=...) left out: keep the enquiry's team.
+KEEP_TEAM = object()
 
 
 def _require(actor: User, permission: str, obj: Any = None) -> None:
@@ -77,6 +82,11 @@ def open_enquiry(*, actor: User, contact: Contact) -> Enquiry:
     audit.record(
         action="enquiries.enquiry_opened", actor=actor, obj=enquiry, detail={"contact": contact.pk}
     )
+    # The hub's own authority is responsible (responsible_la None); a child living outside
+    # the hub's postcode areas is noted for the hub to check (enquiries/transfer.py).
+    from mash.enquiries.transfer import note_residence_on_opening
+
+    note_residence_on_opening(actor=actor, enquiry=enquiry)
     return enquiry
 
 
@@ -245,12 +255,14 @@ def rate_enquiry(
     summary_for_agencies: str = "",
     not_required: dict[int, str] | None = None,
     expected_version: int | None = None,
+    team: Team | object | None = KEEP_TEAM,
 ) -> Enquiry:
     """Rates (or re-rates) an enquiry and starts every open agency clock from now.
 
     The first rating asks every active member agency (except those marked not
     required, with a reason). A re-rating records the old and new rating and
-    its reason and restarts the open requests' clocks.
+    its reason and restarts the open requests' clocks. The enquiry is allocated
+    to `team` (None: to no team; left out: the team stays as it is).
     """
     _require(actor, "enquiries.rate", enquiry)
     enquiry = lock(Enquiry.objects.all(), enquiry.pk, expected_version)
@@ -280,6 +292,12 @@ def rate_enquiry(
         errors.setdefault("rag", []).append(
             f"The enquiry is already rated {enquiry.get_rag_display()}"
         )
+    if (
+        isinstance(team, Team)
+        and team.pk != enquiry.team_id
+        and not Team.objects.filter(pk=team.pk, is_active=True).exists()
+    ):
+        errors.setdefault("team", []).append(f"{team.name} is no longer an active team")
     agencies = list(Agency.objects.filter(is_active=True).order_by("name"))
     not_required = {int(k): v for k, v in (not_required or {}).items()}
     for agency_id, reason in not_required.items():
@@ -293,6 +311,7 @@ def rate_enquiry(
     hub = Hub.load()
     duration, calendar = hub.duration_for(rag), hub.calendar()
     due = clock.deadline(now, duration, calendar)
+    reminder = deadlines.reminder_time(now, due, duration, calendar)
     Rating.objects.create(
         enquiry=enquiry,
         rag=rag,
@@ -310,6 +329,7 @@ def rate_enquiry(
                     requested_at=now,
                     clock_started_at=now,
                     deadline_at=due,
+                    reminder_at=reminder,
                     duration_amount=duration.amount,
                     duration_unit=duration.unit,
                     status=RequestStatus.NOT_REQUIRED
@@ -327,12 +347,29 @@ def rate_enquiry(
         enquiry.requests.filter(status=RequestStatus.PENDING).update(
             clock_started_at=now,
             deadline_at=due,
+            reminder_at=reminder,
             duration_amount=duration.amount,
             duration_unit=duration.unit,
         )
-    previous = enquiry.rag
+    previous, previous_team = enquiry.rag, enquiry.team_id
+    if team is not KEEP_TEAM:
+        enquiry.team = team if isinstance(team, Team) else None
     enquiry.rag, enquiry.rated_at = rag, now
-    bump(enquiry, "rag", "rated_at", "summary_for_agencies", "status")
+    # A rating answers any co-ordinator's proposal.
+    enquiry.proposed_rag, enquiry.proposed_rag_reason, enquiry.proposed_rag_by = "", "", None
+    bump(
+        enquiry,
+        "rag",
+        "rated_at",
+        "summary_for_agencies",
+        "status",
+        "team",
+        "proposed_rag",
+        "proposed_rag_reason",
+        "proposed_rag_by",
+    )
+    # The worker sweeps at the reminder and at the deadline (the minute sweep is the net).
+    deadlines.schedule([reminder, due])
     audit.record(
         action="enquiries.enquiry_rated" if first else "enquiries.enquiry_re_rated",
         actor=actor,
@@ -342,6 +379,8 @@ def rate_enquiry(
             "previous": previous,
             "deadline": due.isoformat(),
             "not_required": sorted(not_required),
+            "team": enquiry.team_id,
+            "previous_team": previous_team,
         },
     )
     return enquiry
@@ -596,8 +635,8 @@ def _close_if_decided(actor: User, enquiry: Enquiry, children: set[int]) -> None
         not_required_reason="The enquiry was decided before this agency answered.",
         not_required_by=actor,
     )
-    enquiry.status, enquiry.closed_at = EnquiryStatus.CLOSED, now
-    bump(enquiry, "status", "closed_at")
+    enquiry.status, enquiry.closed_at, enquiry.closed_as = EnquiryStatus.CLOSED, now, "decided"
+    bump(enquiry, "status", "closed_at", "closed_as")
     audit.record(action="enquiries.enquiry_closed", actor=actor, obj=enquiry)
 
 

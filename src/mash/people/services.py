@@ -31,8 +31,8 @@ class NewPerson:
     upn: str = ""
 
 
-def _require(actor: User | None) -> None:
-    if actor is not None and not actor.has_perm("people.add_person"):
+def _require(actor: User | None, permission: str = "people.add_person") -> None:
+    if actor is not None and not actor.has_perm(permission):
         raise PermissionDenied
 
 
@@ -106,7 +106,7 @@ def add_people(
     Call inside a transaction. A ValidationError names each person by its
     entry in `error_keys` (by default its position in `members`).
     """
-    _require(actor)
+    _require(actor, "people.add_person_from_contact")
     if not members:
         return []
     keys = error_keys or [str(i) for i in range(len(members))]

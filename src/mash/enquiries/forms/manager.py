@@ -13,10 +13,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from mash.accounts.models import Agency
 from mash.core import clock
 from mash.core.forms import MAX_TEXT_LENGTH, GovukDateField
+from mash.core.models import Team
 from mash.enquiries.models import (
     ConsentStatus,
     Decision,
@@ -218,11 +220,24 @@ class RatingForm(forms.Form):
         *args: Any,
         first: bool,
         agencies: list[Agency] | None = None,
+        current_team_id: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.first = first
         self.agencies = agencies or []
+        # Active teams, and the enquiry's own team even if it has since been deactivated.
+        teams = Team.objects.filter(is_active=True)
+        if current_team_id is not None:
+            teams = Team.objects.filter(Q(is_active=True) | Q(pk=current_team_id))
+        self.fields["team"] = forms.ModelChoiceField(
+            label="Team (optional)",
+            queryset=teams.order_by("name"),
+            required=False,
+            empty_label="No team yet",
+            help_text="The team in the hub that works on this enquiry",
+            error_messages={"invalid_choice": "Select a team from the list"},
+        )
         if first:
             self.fields["rationale"] = text_field(
                 "Rationale for the rating", missing="Enter the rationale for the rating"
@@ -341,10 +356,17 @@ class DecisionForm(forms.Form):
         help_text="What the referrer is told. It goes in the referrer's letter.",
     )
 
-    def __init__(self, *args: Any, pending: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, pending: bool = False, unasked: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.pending = pending
-        if pending:
+        self.pending = pending or unasked
+        if unasked:
+            self.fields["pending_reason"] = text_field(
+                "Why are you deciding before any agency has been asked?",
+                missing="No agency has been asked yet: enter why you are deciding without checks",
+            )
+        elif pending:
             self.fields["pending_reason"] = text_field(
                 "Why are you deciding before every agency has answered?",
                 missing="Some agencies have not answered: enter why you are deciding now",

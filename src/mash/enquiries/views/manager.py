@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from mash.accounts.models import Agency
+from mash.contacts import triage_selectors
 from mash.contacts.models import ContactPerson, PersonRole
 from mash.core import clock
 from mash.core.concurrency import Conflict
@@ -55,6 +56,7 @@ from mash.enquiries.models import (
     RequestStatus,
     Theme,
 )
+from mash.enquiries.transfer import responsibility
 
 if TYPE_CHECKING:
     from django import forms
@@ -437,6 +439,9 @@ def enquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decide": open_ and user.has_perm("enquiries.decide", enquiry),
             "amend": user.has_perm("enquiries.decide", enquiry),
         },
+        # The responsible local authority and any transfer (enquiries/transfer.py).
+        "responsible": responsibility(user=user, enquiry=enquiry, children=children),
+        "police_notifications": triage_selectors.added_to_enquiry(user=user, enquiry=enquiry),
         "outcome_report_url": f"{_detail_url(enquiry)}outcome-report/",
         "referrer_letter_url": f"{_detail_url(enquiry)}referrer-letter/",
     }
@@ -703,12 +708,18 @@ def _rate_as_manager(
 ) -> HttpResponse:
     first = not enquiry.rag
     agencies = list(Agency.objects.filter(is_active=True).order_by("name")) if first else []
-    initial: dict[str, Any] = {"version": enquiry.version}
+    initial: dict[str, Any] = {"version": enquiry.version, "team": enquiry.team_id}
     if first:
         initial["summary_for_agencies"] = _summary_start(enquiry.contact.concern)
         if enquiry.proposed_rag:
             initial["rag"] = enquiry.proposed_rag
-    form = RatingForm(_posted(request), first=first, agencies=agencies, initial=initial)
+    form = RatingForm(
+        _posted(request),
+        first=first,
+        agencies=agencies,
+        current_team_id=enquiry.team_id,
+        initial=initial,
+    )
     context.update({"first": first, "manager": True, "agencies": agencies})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -721,6 +732,7 @@ def _rate_as_manager(
                 summary_for_agencies=data.get("summary_for_agencies", ""),
                 not_required=data["not_required_reasons"],
                 expected_version=data["version"],
+                team=data["team"],
             )
         except ValidationError as error:
             service_errors(form, error, form.renames())
@@ -834,7 +846,7 @@ def decide(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
         return _closed(request, "decide.html", context)
     # Before rating no agency has been asked: that also needs a reason.
     context["unasked"] = not enquiry.rag
-    form = DecisionForm(_posted(request), pending=bool(pending) or not enquiry.rag)
+    form = DecisionForm(_posted(request), pending=bool(pending), unasked=not enquiry.rag)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

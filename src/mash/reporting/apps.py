@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    name = "mash.reporting"
+    label = "reporting"
+    verbose_name = "Reporting"
+    default_auto_field = "django.db.models.BigAutoField"
