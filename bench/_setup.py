@@ -74,8 +74,9 @@ def scratch_database() -> Iterator[str]:
 
 
 def analyse() -> None:
-    """Fresh planner statistics, as a database in service would have."""
+    """Fresh planner statistics and (PostgreSQL) visibility map, as a database in service
+    would have after autovacuum."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")

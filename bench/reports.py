@@ -5,7 +5,8 @@ Prints `name=value` lines:
                        last 12 months and the 12 before them) by a hub manager, through
                        Django's whole stack (goal on PostgreSQL, 2 cores: <= 1,000)
   dashboard_median_ms  its median
-  dashboard_queries    queries issued by one such request (bounded: the same for any size)
+  dashboard_queries    queries issued by one such request (bounded: the same for any size),
+                       counted with the queries on one connection (MASH_REPORT_CONNECTIONS=1)
   seed_seconds         how long the seed took
   cin_export_seconds, cin_export_peak_mb, annex_a_seconds: see the marked place in main().
 
@@ -704,7 +705,7 @@ def insert_requests(bulk: Bulk, now: dt.datetime) -> int:
 
 def dashboard_figures(manager: Any) -> dict[str, str]:
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, override_settings
 
     client = Client(HTTP_HOST=HOST)
     client.force_login(manager)
@@ -724,7 +725,8 @@ def dashboard_figures(manager: Any) -> dict[str, str]:
         return execute(sql, params, many, context)
 
     # Counted by a wrapper: the connection may be closed and reopened between requests.
-    with connection.execute_wrapper(count):
+    # On one connection: a wrapper sees only its own connection's queries.
+    with override_settings(MASH_REPORT_CONNECTIONS=1), connection.execute_wrapper(count):
         get()
     times = []
     for _ in range(REQUESTS):

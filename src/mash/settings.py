@@ -308,6 +308,9 @@ TASKS = {
 }
 MASH_SWEEP_SECONDS = env.int("MASH_SWEEP_SECONDS", default=60)
 # Where background exports (census, Annex A, extracts) keep their finished files.
+# The performance dashboard's queries run on this many database connections at once
+# (PostgreSQL; 1: one after another on the request's own).
+MASH_REPORT_CONNECTIONS = env.int("MASH_REPORT_CONNECTIONS", default=2)
 MASH_EXPORT_DIR = Path(env.str("MASH_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 
 # The REST API for agencies' systems (docs/decisions/0011-api.md): token only, JSON only.

@@ -9,11 +9,15 @@ docs/user-guide/hub-manager.md ("Performance dashboard") and on the page itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django import db
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
@@ -229,6 +233,11 @@ class Figures:
                 week[key] += row[key] or 0
         return weeks
 
+    def prepare(self) -> None:
+        """Reads what every query shares, so that queries may then run on other threads."""
+        self._calendar_table  # noqa: B018 (reads the hub and its calendar)
+        self._summer  # noqa: B018
+
     @cached_property
     def hub(self) -> Hub:
         return Hub.load()
@@ -299,6 +308,10 @@ class Figures:
     def _durations(self) -> dict[str, clock.Duration]:
         return {rag: self.hub.duration_for(rag) for rag in RAG_ORDER}
 
+    @property
+    def _working_targets(self) -> bool:
+        return any(d.counts_working_time for d in self._durations().values())
+
     def _timed(
         self,
         rows: QuerySet[Any],
@@ -348,13 +361,22 @@ class Figures:
         )
 
     def _moments(
-        self, queryset: QuerySet[Any], end: str, *starts: str, extra: tuple[str, ...] = ()
+        self,
+        queryset: QuerySet[Any],
+        end: str,
+        *starts: str,
+        extra: tuple[str, ...] = (),
+        days: bool = True,
     ) -> Any:
-        """Each row's end (e, ed) and starts (s0, s0d, s1, s1d...), as epoch seconds and days."""
-        moments: dict[str, Any] = {"e": sql.Epoch(end), "ed": sql.local_day(end, self._summer)}
+        """Each row's end (e, ed) and starts (s0, s0d, s1, s1d...), as epoch seconds and days
+        (the days only where a target counts working time: they cost a little per row)."""
+        moments: dict[str, Any] = {"e": sql.Epoch(end)}
+        if days:
+            moments["ed"] = sql.local_day(end, self._summer)
         for index, start in enumerate(starts):
             moments[f"s{index}"] = sql.Epoch(start)
-            moments[f"s{index}d"] = sql.local_day(start, self._summer)
+            if days:
+                moments[f"s{index}d"] = sql.local_day(start, self._summer)
         return queryset.annotate(**moments).values("grp", *moments, *extra).order_by()
 
     @staticmethod
@@ -374,7 +396,13 @@ class Figures:
         rows = Rating.objects.filter(self._both("rated_at"), previous_rag="").annotate(
             grp=F("rag"), per=self._which("rated_at")
         )
-        rows = self._moments(rows, "rated_at", "enquiry__contact__received_at", extra=("per",))
+        rows = self._moments(
+            rows,
+            "rated_at",
+            "enquiry__contact__received_at",
+            extra=("per",),
+            days=self._working_targets,
+        )
         found = self._timed(
             rows,
             stages={"rating": "s0"},
@@ -394,7 +422,12 @@ class Figures:
             .annotate(grp=F("rag"), per=self._which("closed_at"))
         )
         rows = self._moments(
-            decided, "closed_at", "rated_at", "contact__received_at", extra=("per",)
+            decided,
+            "closed_at",
+            "rated_at",
+            "contact__received_at",
+            extra=("per",),
+            days=self._working_targets,
         )
         return self._timed(
             rows,
@@ -699,12 +732,77 @@ def _percent_pair(numerator: Callable[[int], Any], denominator: Callable[[int], 
     return [share(numerator(per), denominator(per)) for per in (0, 1)]
 
 
+# The queries of the whole dashboard, costliest first (as measured by bench/reports.py).
+QUERIES = (
+    "_answer_medians",
+    "time_to_rating",
+    "_decisions",
+    "_requests",
+    "_one_day",
+    "_decided",
+    "weekly_contact_to_decision",
+    "_contacts_by_source",
+    "screening_outcomes",
+    "contacts_by_channel",
+    "_enquiries",
+    "_police",
+    "overdue_now",
+)
+
+
 def build_tables(figures: Figures, slugs: Iterable[str] | None = None) -> dict[str, Table]:
-    """The named tables (all of them by default), in the dashboard's order."""
+    """The named tables (all of them by default), in the dashboard's order.
+
+    The whole dashboard on PostgreSQL runs its queries on settings.MASH_REPORT_CONNECTIONS
+    connections at once (see run_queries), unless the caller holds a transaction open: other
+    connections could not see what it has written.
+    """
     wanted = list(TABLES) if slugs is None else list(slugs)
+    together = slugs is None and not transaction.get_connection().in_atomic_block
     with transaction.atomic():
         sql.settle_for_reports()
+        if together:
+            run_queries(figures, QUERIES, connections=settings.MASH_REPORT_CONNECTIONS)
         return {slug: TABLES[slug][1](figures) for slug in wanted}
+
+
+def run_queries(figures: Figures, names: Sequence[str], *, connections: int) -> None:
+    """Works out the named figures, each query on the first of `connections` connections
+    free (this thread's and helper threads' own, PostgreSQL only).
+
+    Read committed, like the one-connection dashboard: each query sees what was committed
+    when it started. What the queries share (the hub, its calendar) is read first.
+    """
+    figures.prepare()
+    if connections < 2 or transaction.get_connection().vendor != "postgresql":
+        for name in names:
+            getattr(figures, name)
+        return
+    queue = iter(names)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                name = next(queue, None)
+            if name is None:
+                return
+            getattr(figures, name)
+
+    def helper() -> None:
+        try:
+            with transaction.atomic():
+                sql.settle_for_reports()
+                work()
+        finally:
+            db.connections.close_all()  # this thread's connection only
+
+    count = min(connections, len(names)) - 1
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        helpers = [pool.submit(helper) for _ in range(count)]
+        work()
+        for running in helpers:
+            running.result()  # a helper's error is raised here
 
 
 def _headline(f: Figures) -> Table:
