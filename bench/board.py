@@ -196,6 +196,7 @@ def seed(count: int, manager: Any, agencies: list[Any], rng: random.Random) -> N
         [
             Enquiry(
                 contact=contact,
+                contact_received_at=contact.received_at or now,
                 status=EnquiryStatus.CHECKS if rag else EnquiryStatus.AWAITING_RATING,
                 opened_at=now - dt.timedelta(hours=rng.uniform(1, 72)),
                 opened_by=manager,

@@ -510,6 +510,7 @@ def seed(manager: Any, agencies: list[Any], rng: random.Random) -> dict[str, int
             (
                 enquiry_id,
                 index + 1,
+                at,
                 "checks" if decided is None else "closed",
                 opened,
                 manager.pk,
@@ -525,6 +526,7 @@ def seed(manager: Any, agencies: list[Any], rng: random.Random) -> dict[str, int
         [
             "id",
             "contact_id",
+            "contact_received_at",
             "status",
             "opened_at",
             "opened_by_id",

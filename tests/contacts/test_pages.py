@@ -834,7 +834,7 @@ def _bulk_rows(hub, n: int) -> None:
     )
     Enquiry.objects.bulk_create(
         [
-            Enquiry(contact=c, opened_by=hub.manager)
+            Enquiry(contact=c, contact_received_at=c.received_at or NOW, opened_by=hub.manager)
             for c in contacts
             if c.status == ContactStatus.SCREENED
         ]

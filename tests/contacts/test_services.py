@@ -630,6 +630,9 @@ def test_progressing_opens_exactly_one_enquiry(hub, submitted):
     )
     enquiry = Enquiry.objects.get()
     assert enquiry.contact == submitted
+    # The stage clocks of the performance figures start from this copy of the contact's time.
+    assert submitted.received_at is not None
+    assert enquiry.contact_received_at == submitted.received_at != enquiry.opened_at
     assert enquiry.status == EnquiryStatus.AWAITING_CONSENT
     assert (enquiry.opened_by, enquiry.opened_at) == (hub.manager, clock.now())
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))

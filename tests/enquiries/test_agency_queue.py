@@ -184,6 +184,7 @@ def _bulk_requests(hub: journey.Hub, count: int) -> None:
         [
             Enquiry(
                 contact=c,
+                contact_received_at=c.received_at or now,
                 opened_by=hub.coordinator,
                 status=EnquiryStatus.CHECKS,
                 rag=Rag.AMBER,

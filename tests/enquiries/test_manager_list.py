@@ -168,6 +168,7 @@ def _bulk(n: int, hub: journey.Hub) -> None:
         [
             Enquiry(
                 contact=c,
+                contact_received_at=c.received_at or now,
                 opened_by=user,
                 opened_at=now - dt.timedelta(minutes=i),
                 status=statuses[i % 3],

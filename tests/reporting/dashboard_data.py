@@ -112,6 +112,7 @@ def enquiry(
     rag, rated = ratings[-1] if ratings else ("", None)
     made = Enquiry.objects.create(
         contact=of,
+        contact_received_at=of.received_at or opened,
         status=EnquiryStatus.CLOSED
         if closed
         else (EnquiryStatus.CHECKS if rag else EnquiryStatus.AWAITING_RATING),

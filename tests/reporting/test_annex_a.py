@@ -93,6 +93,7 @@ def contact(
 def enquiry(user: User, on: Contact, **kw: Any) -> Enquiry:
     return Enquiry.objects.create(
         contact=on,
+        contact_received_at=on.received_at or clock.now(),
         opened_by=user,
         opened_at=on.received_at or clock.now(),
         status=EnquiryStatus.CLOSED,

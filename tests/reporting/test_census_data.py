@@ -100,6 +100,7 @@ def referral(
         )
         enquiry = Enquiry.objects.create(
             contact=contact,
+            contact_received_at=received_at,
             opened_by=by,
             opened_at=received_at,
             status=EnquiryStatus.CLOSED,

@@ -128,6 +128,7 @@ def enquiry(hub: Hub, name: str, children: dict[str, str], opened: dt.datetime) 
         )
     made = Enquiry.objects.create(
         contact=contact,
+        contact_received_at=contact.received_at or opened,
         status=EnquiryStatus.CLOSED,
         opened_at=opened,
         opened_by=hub.manager,

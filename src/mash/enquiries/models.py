@@ -42,6 +42,10 @@ class Enquiry(models.Model):
     """A contact progressed to multi-agency checks."""
 
     contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="enquiry")
+    # When the hub received the contact: a copy of contact.received_at, which is fixed once
+    # the contact is submitted (before any enquiry opens). The performance figures time
+    # every stage from it; the copy spares them joining every contact (docs/decisions/0020).
+    contact_received_at = models.DateTimeField()
     status = models.CharField(
         max_length=20,
         choices=EnquiryStatus.choices,
@@ -380,6 +384,15 @@ class Decision(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["enquiry", "child"], name="enquiries_decision_once_per_child"
+            ),
+        ]
+        indexes: ClassVar = [
+            # A child's earlier referrals, for the re-referral check (people.selectors and
+            # the performance dashboard): answered from the index alone.
+            models.Index(
+                fields=["child", "decided_at", "id"],
+                condition=models.Q(outcome__in=REFERRAL_OUTCOMES),
+                name="enquiries_referral_idx",
             ),
         ]
 

@@ -78,7 +78,14 @@ def _require_open(enquiry: Enquiry) -> None:
 def open_enquiry(*, actor: User, contact: Contact) -> Enquiry:
     """Opens the enquiry for a contact screened to progress (called inside screening)."""
     _require(actor, "contacts.screen")
-    enquiry = Enquiry.objects.create(contact=contact, opened_by=actor, opened_at=clock.now())
+    now = clock.now()
+    enquiry = Enquiry.objects.create(
+        contact=contact,
+        # Every submitted contact has its received_at; the opening moment is a fallback only.
+        contact_received_at=contact.received_at or now,
+        opened_by=actor,
+        opened_at=now,
+    )
     audit.record(
         action="enquiries.enquiry_opened", actor=actor, obj=enquiry, detail={"contact": contact.pk}
     )

@@ -108,6 +108,24 @@ def summer_time(first: dt.date, last: dt.date) -> tuple[tuple[dt.datetime, dt.da
     return tuple(span for span in spans if span is not None)
 
 
+def _summer_offset(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Case:
+    """3600 (seconds) for a moment inside one of the summer-time spans, else 0. Integers:
+    a decimal constant would be NUMERIC on PostgreSQL, converted for every row."""
+    return Case(
+        *(
+            When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(3600))
+            for start, end in summer
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _local_epoch(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Expression:
+    shifted = Epoch(field) + _summer_offset(field, summer)
+    return ExpressionWrapper(shifted, output_field=FloatField())
+
+
 def local_day(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Func:
     """The London calendar day of a moment, as a day number (see DAY_ZERO).
 
@@ -116,20 +134,26 @@ def local_day(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> 
     time zone, and the same on both databases. Right for moments in those years only;
     the figures use it for nothing else.
     """
-    offset = Case(
-        *(
-            When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(3600.0))
-            for start, end in summer
-        ),
-        default=Value(0.0),
-        output_field=FloatField(),
-    )
-    return _DayOfEpoch(ExpressionWrapper(Epoch(field) + offset, output_field=FloatField()))
+    return _DayOfEpoch(_local_epoch(field, summer))
 
 
-def local_week(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Any:
+class _WeekOfEpoch(Func):
+    """Seconds since 1970 (already shifted to local time) as a week number: the day number
+    (see DAY_ZERO) // 7, in one step. 1 January 1970 is day 25,567 = 7 * 3,652 + 3, so the
+    week is 3,652 + floor((seconds + 3 days) / 7 days)."""
+
+    arity = 1
+    output_field = IntegerField()
+    template = "(CAST((%(expressions)s + 259200) / 604800.0 AS INTEGER) + 3652)"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        template = "(CAST(floor((%(expressions)s + 259200) / 604800.0) AS integer) + 3652)"
+        return Func.as_sql(self, compiler, connection, template=template)
+
+
+def local_week(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Func:
     """The Monday-based London week of a moment, as a week number (day number // 7)."""
-    return ExpressionWrapper(local_day(field, summer) / Value(7), output_field=IntegerField())
+    return _WeekOfEpoch(_local_epoch(field, summer))
 
 
 class YearBefore(Func):
@@ -169,12 +193,18 @@ def settle_for_reports() -> None:
 
     No JIT: PostgreSQL compiles the larger report queries with LLVM, which took longer
     (seconds) than running them. More sort memory: a period's values sort in memory,
-    not on disk. SET LOCAL lasts only until the transaction ends.
+    not on disk. No parallel workers: the dashboard already runs its queries on
+    MASH_REPORT_CONNECTIONS connections at once, and workers on top of those only
+    contend for the same cores (bench/reports.py ran faster without). SET LOCAL lasts
+    only until the transaction ends.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        cursor.execute(
+            "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; "
+            "SET LOCAL max_parallel_workers_per_gather = 0"
+        )
 
 
 def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
@@ -386,6 +416,56 @@ def grouped_stats(
             percentiles[value][fraction] = None if number is None else float(number)
         record["percentiles"] = percentiles
         found.append(record)
+    return found
+
+
+def grouped_by_sets(
+    source: tuple[str, Sequence[Any]],
+    sets: Sequence[Sequence[str]],
+    aggregates: Mapping[str, str],
+) -> list[list[dict[str, Any]]]:
+    """`source`'s rows grouped several ways in one pass: per set of group columns (each set
+    different), its groups' rows (the set's columns and the aggregates, over `s.<column>`).
+
+    PostgreSQL: GROUPING SETS, one scan of the rows. SQLite has none: the same groups from
+    a UNION ALL of one GROUP BY per set, over the rows as a common table expression.
+    """
+    sql_source, params = source
+    columns = list(dict.fromkeys(column for group in sets for column in group))
+    aggregated = ", ".join(f"{expression} AS {name}" for name, expression in aggregates.items())
+    if connection.vendor == "postgresql":
+        # GROUPING(...) has a bit set, from the left, for each column not in the row's set.
+        masks = {
+            sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in group): n
+            for n, group in enumerate(sets)
+        }
+        listed = ", ".join(f"s.{c}" for c in columns)
+        grouping = ", ".join("(" + ", ".join(f"s.{c}" for c in group) + ")" for group in sets)
+        # Column names and aggregates come from the caller's code, never from a request.
+        sql = (
+            f"SELECT {listed}, {aggregated}, GROUPING({listed}) AS _set "  # noqa: S608
+            f"FROM ({sql_source}) s GROUP BY GROUPING SETS ({grouping})"
+        )
+    elif connection.vendor == "sqlite":
+        masks = {n: n for n in range(len(sets))}
+        selects = []
+        for n, group in enumerate(sets):
+            listed = ", ".join(f"s.{c}" if c in group else f"NULL AS {c}" for c in columns)
+            by = ", ".join(f"s.{c}" for c in group)
+            selects.append(
+                f"SELECT {listed}, {aggregated}, {n} AS _set FROM s GROUP BY {by}"  # noqa: S608
+            )
+        sql = f"WITH s AS ({sql_source}) " + " UNION ALL ".join(selects)
+    else:
+        _unsupported()
+    found: list[list[dict[str, Any]]] = [[] for _ in sets]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tuple(params))
+        names = [column[0] for column in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            n = masks[record.pop("_set")]
+            found[n].append({k: v for k, v in record.items() if k in sets[n] or k in aggregates})
     return found
 
 
