@@ -188,7 +188,7 @@ class Figures:
         return Case(
             When(
                 **{f"{moment}__gte": self.period.start_at},
-                then=sql.local_week(moment, self._summer_this_period),
+                then=sql.local_week(moment, self.period.first, self.period.last),
             ),
             default=Value(-1),
         )
@@ -237,7 +237,6 @@ class Figures:
         """Reads what every query shares, so that queries may then run on other threads."""
         self._calendar_table  # noqa: B018 (reads the hub and its calendar)
         self._summer  # noqa: B018
-        self._summer_this_period  # noqa: B018
 
     @cached_property
     def hub(self) -> Hub:
@@ -251,12 +250,6 @@ class Figures:
     def _summer(self) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
         """British Summer Time in the years the figures read (see sql.local_day)."""
         return sql.summer_time(self._calendar_first, self.period.last + dt.timedelta(days=1))
-
-    @cached_property
-    def _summer_this_period(self) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-        """British Summer Time in this period's years: the weeks are worked out for its
-        moments only."""
-        return sql.summer_time(self.period.first, self.period.last + dt.timedelta(days=1))
 
     @property
     def _calendar_first(self) -> dt.date:
@@ -672,7 +665,7 @@ class Figures:
         decided = (
             Enquiry.objects.filter(self._current("closed_at"), closed_as=ClosedAs.DECIDED)
             .exclude(rag="")
-            .annotate(wk=sql.local_week("closed_at", self._summer_this_period))
+            .annotate(wk=sql.local_week("closed_at", self.period.first, self.period.last))
             .annotate(v=(sql.Epoch("closed_at") - sql.Epoch("contact_received_at")) / Value(3600.0))
             .values("wk", "v")
             .order_by()

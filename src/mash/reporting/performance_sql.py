@@ -20,6 +20,7 @@ from django.db.models import (
     Case,
     Expression,
     ExpressionWrapper,
+    F,
     FloatField,
     Func,
     IntegerField,
@@ -151,8 +152,39 @@ class _WeekOfEpoch(Func):
         return Func.as_sql(self, compiler, connection, template=template)
 
 
-def local_week(field: str, summer: Sequence[tuple[dt.datetime, dt.datetime]]) -> Func:
-    """The Monday-based London week of a moment, as a week number (day number // 7)."""
+class _WeekAmongStarts(Func):
+    """PostgreSQL: a moment's week number, found among the weeks' starts (width_bucket, a
+    binary search over an array of moments): no arithmetic on every row."""
+
+    arity = 2
+    output_field = IntegerField()
+    template = "(width_bucket(%(expressions)s) + %(before)s)"
+
+
+def week_starts(first: dt.date, last: dt.date) -> list[dt.datetime]:
+    """When each Monday-based London week from the one holding `first` to the one holding
+    `last` starts (midnight, London time), in UTC."""
+    monday = first - dt.timedelta(days=first.weekday())
+    starts = []
+    while monday <= last:
+        midnight = dt.datetime.combine(monday, dt.time.min, tzinfo=clock.LONDON)
+        starts.append(midnight.astimezone(dt.UTC))
+        monday += dt.timedelta(days=7)
+    return starts
+
+
+def local_week(field: str, first: dt.date, last: dt.date) -> Func:
+    """The Monday-based London week of a moment on the London days `first` to `last`, as a
+    week number (its day number // 7; see DAY_ZERO). Right for moments in those days only.
+
+    PostgreSQL: the moment's place among the weeks' starts (from the time zone data).
+    SQLite (no width_bucket): arithmetic on its epoch seconds, as local_day.
+    """
+    if connection.vendor == "postgresql":
+        starts = week_starts(first, last)
+        before = day_number(first - dt.timedelta(days=first.weekday())) // 7 - 1
+        return _WeekAmongStarts(F(field), Value(starts), before=before)
+    summer = summer_time(first, last + dt.timedelta(days=1))
     return _WeekOfEpoch(_local_epoch(field, summer))
 
 
