@@ -525,7 +525,8 @@ class Figures:
         The times to answer are sorted as timestamps ('epoch' + the time taken), which
         PostgreSQL sorts fastest; percentile_cont takes no timestamp, so percentile_disc
         gives the two middle values (the 0.5 and a hair above: the same value for an odd
-        count) and their mean is percentile_cont's median.
+        count; exact below 500 million requests per agency and period) and their mean is
+        percentile_cont's median.
         """
         requests, agencies = AgencyRequest._meta.db_table, Agency._meta.db_table
         statement = f"""
