@@ -311,10 +311,6 @@ class Figures:
     def _durations(self) -> dict[str, clock.Duration]:
         return {rag: self.hub.duration_for(rag) for rag in RAG_ORDER}
 
-    @property
-    def _working_targets(self) -> bool:
-        return any(d.counts_working_time for d in self._durations().values())
-
     def _timed(
         self,
         rows: QuerySet[Any],
@@ -328,7 +324,7 @@ class Figures:
         """Per group of `rows` (with grp, e, ed, each stage's start `<s>` and its day `<s>d`,
         and the group columns): the count, and per stage the number ended within the target
         of their grp (`within_<s>`) and the percentiles of its hours (`percentiles[<s>]`)."""
-        working = any(d.counts_working_time for d in targets.values())
+        working = _counts_working_time(targets)
         with_sql, table = self._calendar_table if working else ("", "")
         columns, joins = [], []
         if working:
@@ -368,11 +364,13 @@ class Figures:
         queryset: QuerySet[Any],
         end: str,
         *starts: str,
+        targets: dict[str, clock.Duration],
         extra: tuple[str, ...] = (),
-        days: bool = True,
     ) -> Any:
         """Each row's end (e, ed) and starts (s0, s0d, s1, s1d...), as epoch seconds and days
-        (the days only where a target counts working time: they cost a little per row)."""
+        (the days only where one of the `targets` _timed checks counts working time: they
+        cost a little per row, and _timed joins the calendar on them then only)."""
+        days = _counts_working_time(targets)
         moments: dict[str, Any] = {"e": sql.Epoch(end)}
         if days:
             moments["ed"] = sql.local_day(end, self._summer)
@@ -399,17 +397,14 @@ class Figures:
         rows = Rating.objects.filter(self._both("rated_at"), previous_rag="").annotate(
             grp=F("rag"), per=self._which("rated_at")
         )
+        targets = self._durations()
         rows = self._moments(
-            rows,
-            "rated_at",
-            "enquiry__contact_received_at",
-            extra=("per",),
-            days=self._working_targets,
+            rows, "rated_at", "enquiry__contact_received_at", targets=targets, extra=("per",)
         )
         found = self._timed(
             rows,
             stages={"rating": "s0"},
-            targets=self._durations(),
+            targets=targets,
             groups=("grp", "per"),
             fractions=PERCENTILES,
             total_over="grp",
@@ -424,18 +419,19 @@ class Figures:
             .exclude(rag="")
             .annotate(grp=F("rag"), per=self._which("closed_at"))
         )
+        targets = self._durations()
         rows = self._moments(
             decided,
             "closed_at",
             "rated_at",
             "contact_received_at",
+            targets=targets,
             extra=("per",),
-            days=self._working_targets,
         )
         return self._timed(
             rows,
             stages={"rating_decision": "s0", "contact_decision": "s1"},
-            targets=self._durations(),
+            targets=targets,
             groups=("grp", "per"),
             fractions=PERCENTILES,
             total_over="grp",
@@ -458,13 +454,14 @@ class Figures:
             per=self._which("decided_at"),
             wk=self._week("decided_at"),
         )
+        targets = {str(o): ONE_WORKING_DAY for o in REFERRAL_OUTCOMES}
         rows = self._moments(
-            rows, "decided_at", "enquiry__contact_received_at", extra=("per", "wk")
+            rows, "decided_at", "enquiry__contact_received_at", targets=targets, extra=("per", "wk")
         )
         found = self._timed(
             rows,
             stages={"day": "s0"},
-            targets={str(o): ONE_WORKING_DAY for o in REFERRAL_OUTCOMES},
+            targets=targets,
             groups=("grp", "per", "wk"),
         )
         return [{**r, "within": r["within_day"]} for r in found]
@@ -685,6 +682,11 @@ class Figures:
             fractions=(0.5,),
         )
         return {int(r["wk"]): {"n": r["n"], "percentiles": r["percentiles"]["v"]} for r in found}
+
+
+def _counts_working_time(targets: dict[str, clock.Duration]) -> bool:
+    """Whether any target counts working time: then the stage needs the calendar."""
+    return any(d.counts_working_time for d in targets.values())
 
 
 def _submitted() -> QuerySet[Contact]:
